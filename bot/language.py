@@ -1,0 +1,169 @@
+"""The one place that decides the reply language of a turn.
+
+Order (see docs/architecture): an explicit user choice, then a confident detection
+of this message, then the conversation's previous language, then the channel's hint
+(Telegram `language_code`, browser locale), then the default. Short messages are
+guarded: statistical detectors are unreliable on two words, and Croatian, Serbian,
+Bosnian and Slovenian are easily confused, so a short message never flips the
+conversation between those.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import yaml
+
+from bot.settings import BotSettings, get_settings
+from knowledge.languages import EU_LANGUAGES
+
+# Languages that detectors confuse with each other on short texts.
+RELATED_GROUPS: tuple[frozenset[str], ...] = (frozenset({"hr", "sl", "sr", "bs"}),)
+
+_WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class LanguageHints:
+    """What is known about the user's language apart from the message itself."""
+
+    explicit: str | None = None
+    previous: str | None = None
+    channel: str | None = None
+
+
+class Detector(Protocol):
+    """Statistical language identification: `(language, probability)` candidates."""
+
+    def __call__(self, text: str) -> list[tuple[str, float]]:
+        """Return candidate languages with probabilities, best first."""
+        ...
+
+
+def normalise_code(code: str | None) -> str | None:
+    """Map `hr-HR`, `HR`, `pt_BR` to a supported two-letter code, else None."""
+    if not code:
+        return None
+    base = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
+    return base if base in EU_LANGUAGES else None
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-cased words of a message, without digits, emoji and punctuation."""
+    return [w.lower() for w in _WORD_RE.findall(text)]
+
+
+def _strip_accents(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("đ", "d")
+
+
+@lru_cache(maxsize=4)
+def load_markers(path: Path) -> dict[str, frozenset[str]]:
+    """Load the per-language marker words, with accent-free variants added."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    markers: dict[str, frozenset[str]] = {}
+    for lang, words in raw.items():
+        forms = {str(w).lower() for w in words}
+        markers[str(lang)] = frozenset(forms | {_strip_accents(w) for w in forms})
+    return markers
+
+
+def detect_by_markers(words: list[str], markers: dict[str, frozenset[str]]) -> str | None:
+    """Language whose marker words cover the message best, if unambiguous."""
+    scores: Counter[str] = Counter()
+    for word in words:
+        for lang, forms in markers.items():
+            if word in forms or _strip_accents(word) in forms:
+                scores[lang] += 1
+    if not scores:
+        return None
+    ranked = scores.most_common(2)
+    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def langdetect_detector(text: str) -> list[tuple[str, float]]:
+    """Seeded langdetect (it is random unless seeded), loaded on first use."""
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.lang_detect_exception import LangDetectException
+
+    DetectorFactory.seed = 0
+    try:
+        return [(c.lang, float(c.prob)) for c in detect_langs(text)]
+    except LangDetectException:
+        return []
+
+
+def _related(a: str, b: str) -> bool:
+    return any(a in group and b in group for group in RELATED_GROUPS)
+
+
+def detect_confidently(
+    text: str,
+    previous: str | None,
+    settings: BotSettings,
+    detector: Detector,
+) -> str | None:
+    """This message's language when the evidence is strong enough, else None."""
+    words = words_of(text)
+    if not words:
+        return None
+    long_enough = (
+        len(text.strip()) >= settings.detection_min_chars
+        and len(words) >= settings.detection_min_words
+    )
+    if long_enough:
+        candidates = detector(text)
+        if candidates:
+            lang, prob = candidates[0]
+            code = normalise_code(lang)
+            if code and prob >= settings.detection_min_probability:
+                return _guard_related(code, previous, len(words), settings)
+    guessed = detect_by_markers(words, load_markers(settings.language_markers_file))
+    code = normalise_code(guessed)
+    if code is None:
+        return None
+    return _guard_related(code, previous, len(words), settings)
+
+
+def _guard_related(detected: str, previous: str | None, n_words: int, settings: BotSettings) -> str:
+    """Keep the previous language when a short text only hints at a sibling one."""
+    if (
+        previous
+        and previous != detected
+        and _related(previous, detected)
+        and n_words < settings.related_switch_min_words
+    ):
+        return previous
+    return detected
+
+
+def decide_language(
+    text: str,
+    hints: LanguageHints,
+    settings: BotSettings | None = None,
+    detector: Detector | None = None,
+) -> str:
+    """Return the reply language for this turn (a code of `EU_LANGUAGES`)."""
+    settings = settings or get_settings()
+    explicit = normalise_code(hints.explicit)
+    if explicit:
+        return explicit
+    previous = normalise_code(hints.previous)
+    detected = detect_confidently(text, previous, settings, detector or langdetect_detector)
+    if detected:
+        return detected
+    return (
+        previous
+        or normalise_code(hints.channel)
+        or normalise_code(settings.default_language)
+        or "en"
+    )

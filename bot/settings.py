@@ -1,0 +1,33 @@
+"""Settings of the Rasa bot's Python side (custom actions and language decision)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BOT_DIR = Path(__file__).resolve().parent
+
+
+class BotSettings(BaseSettings):
+    """Tunable parameters of the custom actions, read from `BOT_*` variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    default_language: str = "en"
+    # Statistical detection is trusted only on texts at least this long...
+    detection_min_chars: int = 20
+    detection_min_words: int = 3
+    # ...and only when the detector is at least this sure.
+    detection_min_probability: float = 0.90
+    # Below this many words, a switch between closely related languages (hr, sl,
+    # and Serbian/Bosnian read as hr) does not change the conversation's language.
+    related_switch_min_words: int = 6
+    language_markers_file: Path = BOT_DIR / "language_markers.yml"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> BotSettings:
+    """Return the process-wide settings, read once from the environment."""
+    return BotSettings()

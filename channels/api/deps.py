@@ -1,0 +1,22 @@
+"""Typed dependencies shared by the routers (resources live on `app.state`)."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from channels.rasa_client import RasaClient
+from channels.settings import ChannelSettings
+
+
+def _settings(request: Request) -> ChannelSettings:
+    settings: ChannelSettings = request.app.state.settings
+    return settings
+
+
+def _rasa(request: Request) -> RasaClient:
+    client: RasaClient = request.app.state.rasa
+    return client
+
+
+SettingsDep = Annotated[ChannelSettings, Depends(_settings)]
+RasaDep = Annotated[RasaClient, Depends(_rasa)]

@@ -1,0 +1,93 @@
+"""Request and response bodies of the public chat API."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ChatRequest(BaseModel):
+    """One user message sent through the REST API."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"sender": "3f2b9c", "message": "Which EU programmes fund town twinning?"},
+                {"sender": "3f2b9c", "message": "bok", "language": "hr"},
+            ]
+        }
+    )
+
+    sender: str = Field(
+        description="Stable id of the conversation on the caller's side.",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:@-]+$",
+    )
+    message: str = Field(description="The user's text (plain text, not HTML).")
+    language: str | None = Field(
+        default=None,
+        description="Explicit reply language (ISO 639-1, one of the 24 official EU languages).",
+    )
+
+
+class Button(BaseModel):
+    """A quick reply: show `title`, send `payload` back as the next message."""
+
+    title: str
+    payload: str
+
+
+class Link(BaseModel):
+    """A source or follow-up link shown under a message."""
+
+    title: str
+    url: str
+
+
+class ChatMessage(BaseModel):
+    """One message of the assistant. `text` is plain text: render it as text."""
+
+    text: str
+    buttons: list[Button] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+
+
+class ChatResponse(BaseModel):
+    """The assistant's answer to one message."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "language": "hr",
+                    "messages": [
+                        {"text": "Bok! Kako vam mogu pomoći?", "buttons": [], "links": []}
+                    ],
+                }
+            ]
+        }
+    )
+
+    language: str
+    messages: list[ChatMessage]
+
+
+class ErrorDetail(BaseModel):
+    """A machine-readable code and a message for people, in their language."""
+
+    code: str
+    message: str
+    language: str
+
+
+class ErrorResponse(BaseModel):
+    """Body of every 4xx/5xx answer of the API."""
+
+    error: ErrorDetail
+
+
+class HealthResponse(BaseModel):
+    """Liveness of the gateway and reachability of its dependencies."""
+
+    status: str
+    rasa: str

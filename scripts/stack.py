@@ -1,0 +1,350 @@
+"""Train the Rasa model when its inputs change, and run the whole stack.
+
+`make run` uses this to start the Rasa server (.venv-rasa), the action server
+(rasa-sdk in .venv) and the FastAPI gateway, wait until each answers its health
+check, print the URLs, and stop all of them on Ctrl-C. The integration tests start
+the same processes through `Stack`, on free ports.
+
+    python scripts/stack.py train     # train only if bot/ inputs changed
+    python scripts/stack.py up        # train if needed, start everything, wait
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_DIR = ROOT / "bot"
+MODELS_DIR = BOT_DIR / "models"
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+MODEL_INPUTS = ("config.yml", "domain", "data")
+KEEP_MODELS = 3
+LOOPBACK = "127.0.0.1"
+
+# Never send telemetry or error reports anywhere; keep TensorFlow quiet.
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+def log(message: str) -> None:
+    """Progress line for the person waiting on `make run`."""
+    print(f"[stack] {message}", flush=True)
+
+
+def _input_files() -> Iterator[Path]:
+    for name in MODEL_INPUTS:
+        path = BOT_DIR / name
+        if path.is_file():
+            yield path
+        else:
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def model_fingerprint() -> str:
+    """Hash of every file Rasa trains on: a changed hash means retrain."""
+    digest = hashlib.sha256()
+    for path in _input_files():
+        digest.update(str(path.relative_to(BOT_DIR)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_path() -> Path:
+    """Where the model for the current inputs lives."""
+    return MODELS_DIR / f"model-{model_fingerprint()}.tar.gz"
+
+
+def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for every child process."""
+    env = dict(os.environ)
+    env.update(QUIET_ENV)
+    env.update(extra or {})
+    return env
+
+
+def ensure_model(force: bool = False) -> Path:
+    """Train the Rasa model unless one for the current inputs already exists."""
+    target = model_path()
+    if target.exists() and not force:
+        log(f"Rasa model is up to date ({target.name})")
+        return target
+    log("Training the Rasa model (about 1-2 minutes)...")
+    started = time.monotonic()
+    cmd = [
+        str(RASA_BIN), "train",
+        "--config", "config.yml", "--domain", "domain", "--data", "data",
+        "--out", str(MODELS_DIR), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    ]  # fmt: skip
+    subprocess.run(cmd, cwd=BOT_DIR, env=base_env(), check=True)
+    _prune_models(keep=target)
+    log(f"Trained {target.name} in {time.monotonic() - started:.0f} s")
+    return target
+
+
+def _prune_models(keep: Path) -> None:
+    models = sorted(MODELS_DIR.glob("model-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    for old in models[:-KEEP_MODELS]:
+        if old != keep:
+            old.unlink()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Service:
+    """One child process and how to tell that it is ready."""
+
+    name: str
+    argv: list[str]
+    health_url: str
+    cwd: Path
+    env: dict[str, str]
+    startup_timeout: float
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Start in its own process group, output to its log file."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+
+    def wait_healthy(self) -> None:
+        """Poll the health URL until it answers 200, or fail with the log's tail."""
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early.\n{self.log_tail()}")
+            if http_ok(self.health_url):
+                return
+            time.sleep(0.5)
+        raise RuntimeError(
+            f"{self.name} not healthy after {self.startup_timeout:.0f} s.\n{self.log_tail()}"
+        )
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """SIGTERM the process group, SIGKILL it if it does not stop in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        pgid = os.getpgid(self.process.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Last lines of the service's log, for error messages."""
+        if not self.log_path.exists():
+            return "(no log)"
+        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def http_ok(url: str) -> bool:
+    """True when `url` answers HTTP 200 within two seconds."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@dataclass
+class Ports:
+    """Loopback ports of the three processes."""
+
+    rasa: int = 5005
+    actions: int = 5055
+    app: int = 8000
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        """Ports from RASA_PORT, ACTIONS_PORT and APP_PORT, with the defaults."""
+        return cls(
+            rasa=int(os.environ.get("RASA_PORT", 5005)),
+            actions=int(os.environ.get("ACTIONS_PORT", 5055)),
+            app=int(os.environ.get("APP_PORT", 8000)),
+        )
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Three currently free ports (tests)."""
+        return cls(rasa=free_port(), actions=free_port(), app=free_port())
+
+
+class Stack:
+    """The three processes, started in order and stopped in reverse."""
+
+    def __init__(self, ports: Ports, var_dir: Path, model: Path) -> None:
+        """Describe the services; nothing starts before `start()`."""
+        self.ports = ports
+        self.var_dir = var_dir
+        logs = var_dir / "log"
+        actions_url = f"http://{LOOPBACK}:{ports.actions}/webhook"
+        self.services = [
+            Service(
+                name="action server",
+                argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
+                      "--port", str(ports.actions)],
+                health_url=f"http://{LOOPBACK}:{ports.actions}/health",
+                cwd=ROOT,
+                env=base_env({"SANIC_HOST": LOOPBACK}),
+                startup_timeout=120,
+                log_path=logs / "actions.log",
+            ),
+            Service(
+                name="Rasa server",
+                argv=[str(RASA_BIN), "run", "--model", str(model),
+                      "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                      "--interface", LOOPBACK, "--port", str(ports.rasa)],
+                health_url=f"http://{LOOPBACK}:{ports.rasa}/",
+                cwd=BOT_DIR,
+                env=base_env({
+                    "ACTION_ENDPOINT_URL": actions_url,
+                    "RASA_TRACKER_DB": str(var_dir / "rasa-tracker.db"),
+                }),
+                startup_timeout=300,
+                log_path=logs / "rasa.log",
+            ),
+            Service(
+                name="FastAPI app",
+                argv=[str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:app_factory",
+                      "--host", LOOPBACK, "--port", str(ports.app)],
+                health_url=f"http://{LOOPBACK}:{ports.app}/healthz",
+                cwd=ROOT,
+                env=base_env({"APP_RASA_URL": f"http://{LOOPBACK}:{ports.rasa}"}),
+                startup_timeout=120,
+                log_path=logs / "app.log",
+            ),
+        ]  # fmt: skip
+
+    def service(self, name: str) -> Service:
+        """The service called `name`."""
+        return next(s for s in self.services if s.name == name)
+
+    def start(self) -> None:
+        """Start every service, then wait until each is healthy."""
+        for service in self.services:
+            log(f"Starting {service.name} (log: {service.log_path})")
+            service.start()
+        for service in self.services:
+            started = time.monotonic()
+            service.wait_healthy()
+            log(f"{service.name} is healthy ({time.monotonic() - started:.1f} s)")
+
+    def stop(self) -> None:
+        """Stop every service, newest first."""
+        for service in reversed(self.services):
+            service.stop()
+
+    def __enter__(self) -> Stack:
+        """Start on entry; stop everything if starting fails."""
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop on exit."""
+        self.stop()
+
+
+def _up() -> int:
+    model = ensure_model()
+    ports = Ports.from_env()
+    stack = Stack(ports, ROOT / "var", model)
+    stopping = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        with stack:
+            base = f"http://{LOOPBACK}:{ports.app}"
+            log("All services are up:")
+            log(f"  chat page     {base}/")
+            log(f"  API docs      {base}/docs")
+            log(f"  chat API      POST {base}/api/v1/chat")
+            log(f"  health        {base}/healthz")
+            log("Press Ctrl-C to stop.")
+            while True:
+                for service in stack.services:
+                    if service.process is not None and service.process.poll() is not None:
+                        log(f"{service.name} stopped unexpectedly:\n{service.log_tail()}")
+                        return 1
+                time.sleep(1)
+    except KeyboardInterrupt:
+        log("Stopping...")
+    log("All services stopped.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even if up to date")
+    sub.add_parser("up", help="train if needed, start all services, stop on Ctrl-C")
+    sub.add_parser("fingerprint", help="print the hash of the Rasa model inputs")
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        ensure_model(force=args.force)
+        return 0
+    if args.command == "fingerprint":
+        print(model_fingerprint())
+        return 0
+    return _up()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
