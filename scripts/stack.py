@@ -306,6 +306,9 @@ def _up() -> int:
             stopping = True
             raise KeyboardInterrupt
 
+    # Explicit handlers: a launcher started in the background inherits an ignored
+    # SIGINT, and `kill` sends SIGTERM; both must stop every service.
+    signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         with stack:
