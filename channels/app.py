@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from channels.api import chat, health
+from channels.conversation import ConversationService
 from channels.errors import install_error_handlers
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings, get_settings
@@ -29,6 +30,7 @@ def create_app(settings: ChannelSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.rasa = RasaClient(str(settings.rasa_url), settings.rasa_timeout_seconds)
+        app.state.conversation = ConversationService(app.state.rasa, settings)
         logger.info("Gateway ready; Rasa at %s", settings.rasa_url)
         try:
             yield
@@ -42,6 +44,7 @@ def create_app(settings: ChannelSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # One router per resource; channels add theirs here.
     app.include_router(chat.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -24,8 +24,9 @@ class ApiError(Exception):
         status_code: int,
         code: str,
         language: str,
+        *,
         headers: dict[str, str] | None = None,
-        **values: object,
+        values: dict[str, object] | None = None,
     ) -> None:
         """Remember what to render; the message is translated when rendered."""
         super().__init__(code)
@@ -33,7 +34,7 @@ class ApiError(Exception):
         self.code = code
         self.language = language
         self.headers = headers
-        self.values = values
+        self.values = values or {}
 
 
 def language_from_headers(request: Request, default: str = "en") -> str:
@@ -70,7 +71,7 @@ def _validation_error(request: Request, exc: RequestValidationError) -> ApiError
         f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg', '')}"
         for e in errors
     )
-    return ApiError(422, "invalid_request", language, details=details)
+    return ApiError(422, "invalid_request", language, values={"details": details})
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from channels.conversation import ConversationService
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings
 
@@ -18,5 +19,11 @@ def _rasa(request: Request) -> RasaClient:
     return client
 
 
+def _conversation(request: Request) -> ConversationService:
+    service: ConversationService = request.app.state.conversation
+    return service
+
+
 SettingsDep = Annotated[ChannelSettings, Depends(_settings)]
 RasaDep = Annotated[RasaClient, Depends(_rasa)]
+ConversationDep = Annotated[ConversationService, Depends(_conversation)]

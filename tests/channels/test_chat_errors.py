@@ -82,8 +82,9 @@ def test_errors_are_in_the_requested_language(client_without_rasa: TestClient) -
 
 def test_errors_follow_accept_language(client_without_rasa: TestClient) -> None:
     response = client_without_rasa.post(
-        CHAT, content=b"not json", headers={"Content-Type": "application/json",
-                                            "Accept-Language": "hr-HR,hr;q=0.9,en;q=0.8"}
+        CHAT,
+        content=b"not json",
+        headers={"Content-Type": "application/json", "Accept-Language": "hr-HR,hr;q=0.9,en;q=0.8"},
     )
     error = error_of(response)
     assert error["language"] == "hr"

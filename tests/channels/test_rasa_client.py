@@ -1,4 +1,4 @@
-from channels.api.chat import _to_message
+from channels.conversation import to_chat_message as _to_message
 from channels.rasa_client import split_turn
 
 
@@ -28,7 +28,9 @@ def test_to_message_keeps_buttons_and_valid_links() -> None:
     assert message is not None
     assert message.text == "Pick one"
     assert [(b.title, b.payload) for b in message.buttons] == [("CERV", "/ask_programme")]
-    assert [(link.title, link.url) for link in message.links] == [("Portal", "https://ec.europa.eu")]
+    assert [(link.title, link.url) for link in message.links] == [
+        ("Portal", "https://ec.europa.eu")
+    ]
 
 
 def test_to_message_drops_items_without_text_or_links() -> None:

@@ -1,0 +1,148 @@
+"""One conversation turn, the same for every channel (REST, widget, Telegram, ...).
+
+A channel turns its input into a `Turn` (its name, its own user id, the text and
+language hints); this module checks the text, namespaces the sender id, asks Rasa
+and returns the assistant's messages with the turn's language. Channels only render
+the `Reply`, or the translated error of `TurnRejected` / `AssistantUnavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.i18n import translate
+from channels.rasa_client import RasaClient, RasaUnavailableError
+from channels.schemas import Button, ChatMessage, Link
+from channels.settings import ChannelSettings
+from knowledge.languages import EU_LANGUAGES
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One user message as a channel received it."""
+
+    channel: str
+    user_id: str
+    text: str
+    explicit_language: str | None = None
+    language_hint: str | None = None
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sender_id(self) -> str:
+        """Rasa sender id, namespaced so channels never share a tracker."""
+        return f"{self.channel}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant answered, in `language`."""
+
+    language: str
+    messages: list[ChatMessage]
+
+
+class TurnRejected(Exception):
+    """The user's input cannot be processed; `code` names an `error.*` text."""
+
+    def __init__(self, code: str, language: str, **values: object) -> None:
+        """Remember the error code, the language to explain it in, and its values."""
+        super().__init__(code)
+        self.code = code
+        self.language = language
+        self.values: dict[str, object] = dict(values)
+
+    def message(self) -> str:
+        """The polite explanation in the user's language."""
+        return translate(f"error.{self.code}", self.language, **self.values)
+
+
+class AssistantUnavailable(Exception):
+    """Rasa (or what it depends on) is down; the channel should say so and retry later."""
+
+    def __init__(self, language: str) -> None:
+        """Remember the language to apologise in."""
+        super().__init__("assistant_unavailable")
+        self.language = language
+
+    def message(self) -> str:
+        """The polite explanation in the user's language."""
+        return translate("error.assistant_unavailable", self.language)
+
+
+def supported_language(code: str | None) -> str | None:
+    """`code` reduced to a supported two-letter code (`hr-HR` -> `hr`), else None."""
+    if not code:
+        return None
+    base = code.strip().lower().replace("_", "-").split("-")[0]
+    return base if base in EU_LANGUAGES else None
+
+
+class ConversationService:
+    """Checks input, talks to Rasa and shapes its answer for the channels."""
+
+    def __init__(self, rasa: RasaClient, settings: ChannelSettings) -> None:
+        """Use `rasa` for every turn and `settings` for the limits."""
+        self._rasa = rasa
+        self._settings = settings
+
+    def fallback_language(self, turn: Turn) -> str:
+        """Language to answer in before Rasa has decided (errors, outages)."""
+        return (
+            supported_language(turn.explicit_language)
+            or supported_language(turn.language_hint)
+            or self._settings.default_language
+        )
+
+    def checked_text(self, turn: Turn) -> str:
+        """The text to send to Rasa, or TurnRejected for empty or oversized input."""
+        language = self.fallback_language(turn)
+        text = turn.text.strip()
+        if not text:
+            raise TurnRejected("message_empty", language)
+        limit = self._settings.max_message_chars
+        if len(text) > limit:
+            raise TurnRejected("message_too_long", language, length=len(text), limit=limit)
+        return text
+
+    async def handle(self, turn: Turn) -> Reply:
+        """Run one turn through Rasa; never returns an empty reply."""
+        text = self.checked_text(turn)
+        language = self.fallback_language(turn)
+        metadata: dict[str, Any] = {"want_meta": True, "channel": turn.channel}
+        metadata.update(turn.extra_metadata)
+        if turn.language_hint:
+            metadata["lang_hint"] = turn.language_hint
+        explicit = supported_language(turn.explicit_language)
+        if explicit:
+            metadata["lang_pref"] = explicit
+        try:
+            rasa_turn = await self._rasa.send(turn.sender_id, text, metadata)
+        except RasaUnavailableError as exc:
+            raise AssistantUnavailable(language) from exc
+        reply_language = rasa_turn.language or language
+        messages = [m for m in map(to_chat_message, rasa_turn.messages) if m is not None]
+        if not messages:
+            messages = [ChatMessage(text=translate("reply.empty", reply_language))]
+        return Reply(language=reply_language, messages=messages)
+
+
+def to_chat_message(item: dict[str, Any]) -> ChatMessage | None:
+    """Turn one Rasa REST message into a channel-neutral message, or None."""
+    text = item.get("text")
+    custom = item.get("custom")
+    raw_links = custom.get("links", []) if isinstance(custom, dict) else []
+    links = [
+        Link(title=str(link.get("title") or link["url"]), url=link["url"])
+        for link in raw_links
+        if isinstance(link, dict) and isinstance(link.get("url"), str)
+    ]
+    if not isinstance(text, str) and not links:
+        return None
+    buttons = [
+        Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+        for b in item.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    return ChatMessage(text=text if isinstance(text, str) else "", buttons=buttons, links=links)
