@@ -25,6 +25,9 @@ class BotSettings(BaseSettings):
     # and Serbian/Bosnian read as hr) does not change the conversation's language.
     related_switch_min_words: int = 6
     language_markers_file: Path = BOT_DIR / "language_markers.yml"
+    # A search hit below this confidence (0..1) is not shown as an answer: the bot
+    # asks a clarifying question instead.
+    fallback_min_confidence: float = 0.6
 
 
 @lru_cache(maxsize=1)

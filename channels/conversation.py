@@ -122,10 +122,28 @@ class ConversationService:
         except RasaUnavailableError as exc:
             raise AssistantUnavailable(language) from exc
         reply_language = rasa_turn.language or language
-        messages = [m for m in map(to_chat_message, rasa_turn.messages) if m is not None]
+        messages = assemble_messages(rasa_turn.messages)
         if not messages:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]
         return Reply(language=reply_language, messages=messages)
+
+
+def assemble_messages(items: list[dict[str, Any]]) -> list[ChatMessage]:
+    """Channel-neutral messages from Rasa's REST output.
+
+    Rasa sends a response's text and its custom JSON (our source links) as two
+    items; links without text belong to the message before them.
+    """
+    messages: list[ChatMessage] = []
+    for item in items:
+        message = to_chat_message(item)
+        if message is None:
+            continue
+        if not message.text and not message.buttons and messages:
+            messages[-1].links.extend(message.links)
+            continue
+        messages.append(message)
+    return messages
 
 
 def to_chat_message(item: dict[str, Any]) -> ChatMessage | None:

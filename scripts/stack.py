@@ -12,6 +12,7 @@ the same processes through `Stack`, on free ports.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import signal
@@ -85,12 +86,27 @@ def base_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def ensure_model(force: bool = False) -> Path:
-    """Train the Rasa model unless one for the current inputs already exists."""
+    """Train the Rasa model unless one for the current inputs already exists.
+
+    A file lock makes concurrent callers (parallel test runs, `make run` while
+    tests run) wait for one training and then reuse its model.
+    """
     target = model_path()
     if target.exists() and not force:
         log(f"Rasa model is up to date ({target.name})")
         return target
-    log("Training the Rasa model (about 1-2 minutes)...")
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    with (MODELS_DIR / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            log(f"Rasa model was trained meanwhile ({target.name})")
+            return target
+        _train(target)
+    return target
+
+
+def _train(target: Path) -> None:
+    log("Training the Rasa model (a few minutes)...")
     started = time.monotonic()
     cmd = [
         str(RASA_BIN), "train",
@@ -100,7 +116,6 @@ def ensure_model(force: bool = False) -> Path:
     subprocess.run(cmd, cwd=BOT_DIR, env=base_env(), check=True)
     _prune_models(keep=target)
     log(f"Trained {target.name} in {time.monotonic() - started:.0f} s")
-    return target
 
 
 def _prune_models(keep: Path) -> None:

@@ -35,3 +35,25 @@ def test_to_message_keeps_buttons_and_valid_links() -> None:
 
 def test_to_message_drops_items_without_text_or_links() -> None:
     assert _to_message({"image": "https://example.org/x.png"}) is None
+
+
+def test_links_without_text_join_the_previous_message() -> None:
+    from channels.conversation import assemble_messages
+
+    items = [
+        {"text": "CERV funds civil society."},
+        {"custom": {"links": [{"title": "CERV", "url": "https://ec.europa.eu/cerv"}]}},
+        {"text": "Anything else?", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+    ]
+    messages = assemble_messages(items)
+    assert [m.text for m in messages] == ["CERV funds civil society.", "Anything else?"]
+    assert [link.url for link in messages[0].links] == ["https://ec.europa.eu/cerv"]
+    assert messages[1].links == []
+
+
+def test_links_first_make_their_own_message() -> None:
+    from channels.conversation import assemble_messages
+
+    items = [{"custom": {"links": [{"title": "x", "url": "https://example.org"}]}}]
+    [message] = assemble_messages(items)
+    assert message.text == "" and message.links[0].url == "https://example.org"

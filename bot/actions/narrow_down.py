@@ -1,0 +1,24 @@
+"""'Narrow down' in the funding finder: ask the themes again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+
+class ActionNarrowDown(Action):
+    """Forgets the themes so the form asks for them again; keeps the other answers."""
+
+    def name(self) -> str:
+        """Action name in the domain."""
+        return "action_narrow_down"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Reset the themes and the paging."""
+        return [SlotSet("themes", None), SlotSet("results_shown", None)]

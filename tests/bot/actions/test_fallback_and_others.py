@@ -1,0 +1,147 @@
+import asyncio
+
+from bot.actions.best_practices import ActionBestPractices
+from bot.actions.human_handoff import ActionHumanHandoff
+from bot.actions.knowledge_fallback import ActionKnowledgeFallback
+from bot.actions.participation import ActionParticipation
+from bot.search_access import Found, SearchUnavailableError
+from tests.bot.actions.conftest import FIXED_DAY, make_tracker
+
+
+class FakeSearch:
+    """Deterministic searcher: fixed hits, records every call."""
+
+    def __init__(self, hits=None, fail=False):
+        self.hits = hits or []
+        self.fail = fail
+        self.calls = []
+
+    def __call__(self, query, language, record_type, limit):
+        self.calls.append((query, language, record_type, limit))
+        if self.fail:
+            raise SearchUnavailableError("no index")
+        return self.hits[:limit]
+
+
+def run(action, tracker, dispatcher, domain):
+    return asyncio.run(action.run(dispatcher, tracker, domain))
+
+
+def user(intent):
+    return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
+
+def test_confident_hit_is_answered_with_source(kb, domain, dispatcher) -> None:
+    search = FakeSearch([Found("cerv-town-twinning", "programme", 0.9, "Meetings of citizens")])
+    run(
+        ActionKnowledgeFallback(kb, search),
+        make_tracker("twin towns money", "nlu_fallback"),
+        dispatcher,
+        domain,
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_search_intro",
+        "utter_search_hit",
+    ]
+    hit = dispatcher.messages[1]
+    assert (hit["title"], hit["snippet"]) == ("Town-Twinning", "Meetings of citizens")
+    assert search.calls == [("twin towns money", "en", None, 3)]
+
+
+def test_weak_hit_leads_to_clarifying_question(kb, domain, dispatcher) -> None:
+    search = FakeSearch([Found("cerv", "programme", 0.1, "x")])
+    tracker = make_tracker("blah", "nlu_fallback", events=[user("nlu_fallback")])
+    run(ActionKnowledgeFallback(kb, search), tracker, dispatcher, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_clarify"]
+
+
+def test_second_fallback_in_a_row_offers_a_person(kb, domain, dispatcher) -> None:
+    tracker = make_tracker(
+        "still blah", "nlu_fallback", events=[user("nlu_fallback"), user("nlu_fallback")]
+    )
+    run(ActionKnowledgeFallback(kb, FakeSearch()), tracker, dispatcher, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_offer"]
+
+
+def test_missing_index_still_answers(kb, domain, dispatcher) -> None:
+    run(
+        ActionKnowledgeFallback(kb, FakeSearch(fail=True)),
+        make_tracker("x y z", "nlu_fallback"),
+        dispatcher,
+        domain,
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_clarify"]
+
+
+def test_best_practices_from_search(kb, domain, dispatcher) -> None:
+    practice_id = next(iter(kb.practices))
+    search = FakeSearch([Found(practice_id, "practice", 0.8, "")])
+    run(
+        ActionBestPractices(kb, search),
+        make_tracker("participatory budgeting examples", "ask_best_practice"),
+        dispatcher,
+        domain,
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_practices_intro",
+        "utter_practice_item",
+    ]
+    assert dispatcher.messages[1]["custom"]["records"] == [practice_id]
+
+
+def test_best_practices_fall_back_to_themes_without_index(kb, domain, dispatcher) -> None:
+    run(
+        ActionBestPractices(kb, FakeSearch(fail=True)),
+        make_tracker("examples of civic participation", "ask_best_practice"),
+        dispatcher,
+        domain,
+    )
+    assert dispatcher.messages[0]["response"] == "utter_practices_intro"
+
+
+def test_best_practices_none(kb, domain, dispatcher) -> None:
+    run(
+        ActionBestPractices(kb, FakeSearch()),
+        make_tracker("tram depots", "ask_best_practice"),
+        dispatcher,
+        domain,
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_practices_none"]
+
+
+def test_handoff_prefers_a_contact_in_the_users_language(kb, domain, dispatcher) -> None:
+    run(
+        ActionHumanHandoff(kb),
+        make_tracker("a person please", "human_handoff", {"language": "hr"}),
+        dispatcher,
+        domain,
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_handoff_intro",
+        "utter_handoff_contact",
+    ]
+    contact = dispatcher.messages[1]
+    assert contact["organisation"] and contact["channel"]
+
+
+def test_participation_lists_current_processes(kb, domain, dispatcher) -> None:
+    import datetime as dt
+
+    action = ActionParticipation(kb, clock=lambda: dt.date(2025, 10, 5))
+    run(
+        action,
+        make_tracker("how can I take part in Helsinki?", "ask_participation"),
+        dispatcher,
+        domain,
+    )
+    names = [m["response"] for m in dispatcher.messages]
+    assert names == ["utter_participation_intro", "utter_event_item"]
+    item = dispatcher.messages[1]
+    assert item["when"] == "1 October 2025 – 14 October 2025"
+    assert item["how"] == "Vote online with a bank ID."
+
+
+def test_ended_events_are_not_offered(kb, domain, dispatcher) -> None:
+    action = ActionParticipation(kb, clock=lambda: FIXED_DAY)  # after the vote ended
+    run(action, make_tracker("how can I take part?", "ask_participation"), dispatcher, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_participation_none"]
