@@ -10,6 +10,9 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup run test test-fast test-integration lint format typecheck validate train lock clean
+.PHONY: browser-setup
+.PHONY: index bench
+.PHONY: telegram
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | \
@@ -18,17 +21,23 @@ help: ## List the targets
 setup: ## Create .venv and .venv-rasa from the pinned files (skipped when up to date)
 	@scripts/ensure-venvs.sh
 
-run: setup validate train ## Set up, validate data, train if needed, start Rasa + actions + app
+browser-setup: ## Chromium + fonts (apt-get) and axe-core (npm ci) for tests/browser, if missing
+	@scripts/ensure-browser.sh
+
+run: setup validate index train ## Set up, validate data, index and train if needed, start Rasa + actions + app
 	@$(PY) scripts/stack.py up
 
-test: setup lint typecheck validate ## Set up, lint, type-check, validate data, run all tests
+telegram: setup ## Telegram bot by polling, next to `make run` (needs APP_TELEGRAM_TOKEN)
+	@$(PY) -m channels.telegram
+
+test: setup browser-setup lint typecheck validate index train ## Set up, lint, type-check, validate, index, train, run all tests
 	@$(PY) -m pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-fast: setup ## Only the tests that need no Rasa server (quick)
 	@$(PY) -m pytest -m "not rasa"; rc=$$?; [ $$rc -eq 5 ] && exit 1; exit $$rc
 
-test-integration: setup ## Only the tests that start the real Rasa, action server and app
+test-integration: setup browser-setup ## Only the tests that start the real Rasa, action server and app
 	@$(PY) -m pytest -m rasa
 
 lint: setup ## Ruff lint and format check
@@ -44,6 +53,12 @@ typecheck: setup ## mypy (strict) on every package
 
 validate: setup ## Validate the knowledge base records
 	@$(PY) -m indexer validate
+
+index: setup ## Build the search index (skipped when data and model are unchanged)
+	@$(PY) -m indexer build
+
+bench: setup ## Retrieval quality and speed benchmarks (minutes; writes docs/benchmarks.md)
+	@$(PY) bench/run.py
 
 train: setup ## Train the Rasa model if bot/ config, domain or data changed
 	@$(PY) scripts/stack.py train

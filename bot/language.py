@@ -75,19 +75,23 @@ def load_markers(path: Path) -> dict[str, frozenset[str]]:
     return markers
 
 
-def detect_by_markers(words: list[str], markers: dict[str, frozenset[str]]) -> str | None:
-    """Language whose marker words cover the message best, if unambiguous."""
+def marker_candidates(words: list[str], markers: dict[str, frozenset[str]]) -> list[str]:
+    """Languages whose marker words cover the message best (several on a tie)."""
     scores: Counter[str] = Counter()
     for word in words:
         for lang, forms in markers.items():
             if word in forms or _strip_accents(word) in forms:
                 scores[lang] += 1
     if not scores:
-        return None
-    ranked = scores.most_common(2)
-    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
-        return None
-    return ranked[0][0]
+        return []
+    top = max(scores.values())
+    return sorted(lang for lang, score in scores.items() if score == top)
+
+
+def detect_by_markers(words: list[str], markers: dict[str, frozenset[str]]) -> str | None:
+    """Language whose marker words cover the message best, if unambiguous."""
+    candidates = marker_candidates(words, markers)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def langdetect_detector(text: str) -> list[tuple[str, float]]:
@@ -127,8 +131,12 @@ def detect_confidently(
             code = normalise_code(lang)
             if code and prob >= settings.detection_min_probability:
                 return _guard_related(code, previous, len(words), settings)
-    guessed = detect_by_markers(words, load_markers(settings.language_markers_file))
-    code = normalise_code(guessed)
+    tied = marker_candidates(words, load_markers(settings.language_markers_file))
+    if len(tied) > 1:
+        # "kada" is Croatian and Lithuanian: let the detector choose among the tied.
+        odds = {lang: prob for lang, prob in detector(text) if lang in tied}
+        tied = [max(odds, key=lambda lang: odds[lang])] if odds else []
+    code = normalise_code(tied[0]) if len(tied) == 1 else None
     if code is None:
         return None
     return _guard_related(code, previous, len(words), settings)

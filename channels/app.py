@@ -11,19 +11,31 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels.api import chat, health
+from channels.api import chat, health, search
 from channels.conversation import ConversationService
 from channels.errors import install_error_handlers
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings, get_settings
+from channels.telegram.webhook import router_from_settings as telegram_router
+from channels.whatsapp import router_from_settings as whatsapp_router
+from channels.widget import install_widget
+from knowledge.search import Retriever, get_retriever
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: ChannelSettings | None = None) -> FastAPI:
-    """Build the app; resources are created in the lifespan, not at import."""
+def create_app(
+    settings: ChannelSettings | None = None, *, retriever: Retriever | None = None
+) -> FastAPI:
+    """Build the app; resources are created in the lifespan, not at import.
+
+    Args:
+        settings: Gateway settings (default: from the environment).
+        retriever: Search backend (default: `knowledge.search.get_retriever()`,
+            which loads the index lazily and reloads newly published builds).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -31,6 +43,8 @@ def create_app(settings: ChannelSettings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.rasa = RasaClient(str(settings.rasa_url), settings.rasa_timeout_seconds)
         app.state.conversation = ConversationService(app.state.rasa, settings)
+        # Search: nothing is loaded here; the first query loads the index and model.
+        app.state.retriever = retriever or get_retriever()
         logger.info("Gateway ready; Rasa at %s", settings.rasa_url)
         try:
             yield
@@ -47,7 +61,20 @@ def create_app(settings: ChannelSettings | None = None) -> FastAPI:
     # One router per resource; channels add theirs here.
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(search.router)
+    # WhatsApp Cloud API webhook, only when APP_WHATSAPP_* are set (its router owns
+    # its lifespan: the channel is created after, and closed before, the Rasa client).
+    whatsapp = whatsapp_router(settings)
+    if whatsapp is not None:
+        app.include_router(whatsapp)
+    # Telegram webhook, only with APP_TELEGRAM_TOKEN and APP_TELEGRAM_MODE=webhook (its
+    # router owns its lifespan: the bot starts after, and stops before, the Rasa client).
+    telegram = telegram_router(settings)
+    if telegram is not None:
+        app.include_router(telegram)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Web widget: CORS for the chat API and widget files (APP_CORS_ORIGINS), GET /demo.
+    install_widget(app, settings, STATIC_DIR)
 
     @app.get("/", include_in_schema=False)
     async def chat_page() -> FileResponse:

@@ -121,7 +121,12 @@ class ConversationService:
             rasa_turn = await self._rasa.send(turn.sender_id, text, metadata)
         except RasaUnavailableError as exc:
             raise AssistantUnavailable(language) from exc
-        reply_language = rasa_turn.language or language
+        if rasa_turn.language is None:
+            # Every turn runs action_validate_slot_mappings, which reports the turn's
+            # language; without it the action server is down and Rasa would answer
+            # with its untranslated defaults. Say so politely instead.
+            raise AssistantUnavailable(language)
+        reply_language = rasa_turn.language
         messages = assemble_messages(rasa_turn.messages)
         if not messages:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]

@@ -121,7 +121,7 @@ class ValidateSlotMappings(ValidationAction):
         """Who applies: from a button payload or the words of the message."""
         lexicon = parsing.applicants()
         value = _valid_entity(tracker, "applicant_type", lexicon.keys)
-        if value is None and is_answer(tracker):
+        if value is None and is_answer(tracker) and not _answers_themes(tracker):
             value = lexicon.find(_text(tracker))
         return {"applicant_type": value} if value else {}
 
@@ -186,6 +186,13 @@ class ValidateSlotMappings(ValidationAction):
             return {}
         programme = find_programme(kb, _text(tracker))
         return {"programme": programme.id} if programme else {}
+
+
+def _answers_themes(tracker: Tracker) -> bool:
+    """Whether the message answers the themes question ("young people" is a theme)."""
+    return tracker.get_slot("requested_slot") == "themes" and bool(
+        parsing.themes().find_all(_text(tracker))
+    )
 
 
 def _valid_entity(tracker: Tracker, entity: str, allowed: frozenset[str]) -> str | None:

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from channels.conversation import ConversationService
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings
+from knowledge.search import Retriever
 
 
 def _settings(request: Request) -> ChannelSettings:
@@ -27,3 +28,14 @@ def _conversation(request: Request) -> ConversationService:
 SettingsDep = Annotated[ChannelSettings, Depends(_settings)]
 RasaDep = Annotated[RasaClient, Depends(_rasa)]
 ConversationDep = Annotated[ConversationService, Depends(_conversation)]
+
+
+# --- search (channels/api/search.py) ---------------------------------------------------
+def _retriever(request: Request) -> Retriever:
+    # Created in the lifespan without loading anything; loads the index on first use.
+    retriever: Retriever = request.app.state.retriever
+    return retriever
+
+
+RetrieverDep = Annotated[Retriever, Depends(_retriever)]
+# --- end search ------------------------------------------------------------------------

@@ -98,3 +98,15 @@ def test_markers_need_a_unique_winner() -> None:
 )
 def test_normalise_code(code: str, expected: str | None) -> None:
     assert normalise_code(code) == expected
+
+
+def test_marker_tie_is_broken_by_the_detector() -> None:
+    # "kada" is a marker of Croatian and Lithuanian; the detector prefers hr here.
+    unsure = lambda _text: [("sl", 0.57), ("hr", 0.43)]  # noqa: E731
+    text = "Kada je rok za Mreže gradova?"
+    assert decide_language(text, LanguageHints(), SETTINGS, unsure) == "hr"
+
+
+def test_marker_tie_without_detector_evidence_stays_unknown() -> None:
+    nothing = lambda _text: []  # noqa: E731
+    assert decide_language("hvala", LanguageHints(previous="it"), SETTINGS, nothing) == "it"

@@ -49,7 +49,7 @@ def test_themes_in_order_without_duplicates() -> None:
 
 def test_labels_fall_back_to_english() -> None:
     assert applicants().label("ngo", "hr") == "udruge i organizacije civilnog društva"
-    assert applicants().label("ngo", "fi") == "NGOs and civil society organisations"
+    assert applicants().label("ngo", "xx") == "NGOs and civil society organisations"
     assert countries().label("HR", "hr") == "Hrvatska"
 
 

@@ -65,10 +65,23 @@ def test_best_practices_and_participation(shared_api: httpx.Client) -> None:
 
 
 def test_fallback_chain_never_leaves_the_user_alone(shared_api: httpx.Client) -> None:
+    # The payload forces low NLU confidence; what the user typed would depend on NLU.
     chat = new_chat(shared_api)
-    first = chat.say("qwzx plokm vvv")
-    assert first["messages"][0]["buttons"], "a clarifying question with buttons"
-    second = chat.say("qwzx plokm vvv zzz")
-    assert second["messages"][0]["buttons"][0]["payload"] == "/human_handoff"
+    first = chat.say("/nlu_fallback")
+    assert [b["payload"] for b in first["messages"][0]["buttons"]] == [
+        "/find_funding",
+        "/ask_participation",
+        "/ask_best_practice",
+        "/human_handoff",
+    ]
+    second = chat.say("/nlu_fallback")
+    assert [b["payload"] for b in second["messages"][0]["buttons"]] == ["/human_handoff"]
     person = chat.text("I want to talk to a person")
     assert person.startswith("These people can help you:")
+
+
+def test_croatian_question_is_answered_in_croatian(shared_api: httpx.Client) -> None:
+    chat = new_chat(shared_api)
+    reply = chat.say("Kada je rok za Mreže gradova?")
+    assert reply["language"] == "hr"
+    assert reply["messages"][0]["text"].startswith("CERV – Mreže gradova")

@@ -93,6 +93,25 @@ def test_markup_is_returned_as_plain_text_not_echoed(api: httpx.Client) -> None:
     assert all("<script" not in m["text"] for m in reply["messages"])
 
 
+def test_action_server_down_gives_503_in_the_users_language(
+    stack: Stack, api: httpx.Client
+) -> None:
+    actions = stack.service("action server")
+    actions.stop()
+    try:
+        response = api.post(
+            "/api/v1/chat", json={"sender": "it-actions-down", "message": "bok", "language": "hr"}
+        )
+    finally:
+        actions.start()
+        actions.wait_healthy()
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert (error["code"], error["language"]) == ("assistant_unavailable", "hr")
+    assert error["message"].startswith("Asistent je trenutačno nedostupan")
+    assert chat(api, "it-actions-down", "bok")["language"] == "hr"  # recovers by itself
+
+
 def test_rasa_down_gives_503_then_rasa_is_gone(stack: Stack, api: httpx.Client) -> None:
     # Last test of the module: stops the Rasa server of this stack.
     stack.service("Rasa server").stop()

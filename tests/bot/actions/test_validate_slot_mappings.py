@@ -108,3 +108,13 @@ def test_programme_from_payload_must_exist(domain) -> None:
         entities=[{"entity": "programme", "value": "nope"}],
     )
     assert extract("extract_programme", forged, domain) == {}
+
+
+def test_theme_answer_does_not_overwrite_the_applicant(domain) -> None:
+    tracker = make_tracker(
+        "young people in the city",
+        "inform",
+        slots={"requested_slot": "themes", "applicant_type": "ngo"},
+    )
+    assert extract("extract_themes", tracker, domain) == {"themes": ["youth"]}
+    assert extract("extract_applicant_type", tracker, domain) == {}

@@ -1,0 +1,225 @@
+"""What the bot does with each kind of update: commands, text, button clicks, media.
+
+Every user message becomes one `Turn` of the shared `ConversationService`, with the
+sender id `telegram:<chat_id>`, the user's Telegram `language_code` as a hint and
+the chat's `/language` choice, if any, as an explicit preference. The channel's own
+texts come from `channels/telegram/i18n`; the assistant's from Rasa.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from channels.conversation import (
+    AssistantUnavailable,
+    ConversationService,
+    Turn,
+    TurnRejected,
+    supported_language,
+)
+from channels.i18n import translate as translate_shared
+from channels.telegram.i18n import translate
+from channels.telegram.rendering import PayloadKeys, render, split_text
+from knowledge.languages import EU_LANGUAGES
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+# Rasa 3.6 runs `action_restart` for this message: slots and dialogue state reset.
+RESTART_MESSAGE = "/restart"
+# `/language auto` drops the explicit choice; otherwise `hr`, `hr-HR` or `hr_hr`.
+AUTOMATIC = "auto"
+LANGUAGE_TAG = re.compile(r"[a-z]{2}(?:[-_][a-z]{2})?")
+
+# bot_data keys (shared objects, set by `build_application`).
+CONVERSATION = "conversation"
+PAYLOAD_KEYS = "payload_keys"
+DEFAULT_LANGUAGE = "default_language"
+# chat_data keys (per chat; persisted when APP_TELEGRAM_STATE_FILE is set).
+LANGUAGE_CHOICE = "language_choice"
+LAST_LANGUAGE = "last_reply_language"
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def _conversation(context: Context) -> ConversationService:
+    service: ConversationService = context.bot_data[CONVERSATION]
+    return service
+
+
+def _payload_keys(context: Context) -> PayloadKeys:
+    keys: PayloadKeys = context.bot_data[PAYLOAD_KEYS]
+    return keys
+
+
+def _chat_data(context: Context) -> dict[Any, Any]:
+    return context.chat_data if context.chat_data is not None else {}
+
+
+def _language_code(update: Update) -> str | None:
+    user = update.effective_user
+    return user.language_code if user is not None else None
+
+
+def chat_language(update: Update, context: Context) -> str:
+    """Language for the channel's own texts in this chat.
+
+    The explicit `/language` choice, else the language of the assistant's last reply
+    here (what the user actually writes in), else the Telegram app's language.
+    """
+    data = _chat_data(context)
+    return (
+        supported_language(data.get(LANGUAGE_CHOICE))
+        or supported_language(data.get(LAST_LANGUAGE))
+        or supported_language(_language_code(update))
+        or str(context.bot_data[DEFAULT_LANGUAGE])
+    )
+
+
+async def _send_text(update: Update, context: Context, text: str) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for chunk in split_text(text):
+        await context.bot.send_message(chat_id=chat.id, text=chunk)
+
+
+async def _say(update: Update, context: Context, key: str, **values: object) -> None:
+    await _send_text(update, context, translate(key, chat_language(update, context), **values))
+
+
+def _turn(update: Update, context: Context, text: str) -> Turn:
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError("an update without a chat cannot become a turn")
+    return Turn(
+        channel=CHANNEL,
+        user_id=str(chat.id),
+        text=text,
+        explicit_language=_chat_data(context).get(LANGUAGE_CHOICE),
+        language_hint=_language_code(update),
+    )
+
+
+async def converse(update: Update, context: Context, text: str) -> None:
+    """Send `text` to the assistant as this chat's next message and relay the reply."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        reply = await _conversation(context).handle(_turn(update, context, text))
+    except TurnRejected as exc:
+        language = chat_language(update, context)
+        await _send_text(
+            update, context, translate_shared(f"error.{exc.code}", language, **exc.values)
+        )
+        return
+    except AssistantUnavailable:
+        language = chat_language(update, context)
+        await _send_text(update, context, translate_shared("error.assistant_unavailable", language))
+        return
+    _chat_data(context)[LAST_LANGUAGE] = reply.language
+    keys = _payload_keys(context)
+    for message in reply.messages:
+        for outgoing in render(message, reply.language, keys):
+            await context.bot.send_message(
+                chat_id=chat.id, text=outgoing.text, reply_markup=outgoing.keyboard
+            )
+
+
+async def start(update: Update, context: Context) -> None:
+    """`/start`: greet and point to /help (Telegram sends it when a chat opens)."""
+    await _say(update, context, "start")
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """`/help`: what the assistant does and which commands exist."""
+    await _say(update, context, "help")
+
+
+async def choose_language(update: Update, context: Context) -> None:
+    """`/language [code|auto]`: show, set or clear the chat's explicit reply language."""
+    data = _chat_data(context)
+    codes = ", ".join(EU_LANGUAGES)
+    args = context.args or []
+    if not args:
+        choice = supported_language(data.get(LANGUAGE_CHOICE))
+        key = "language.current" if choice else "language.automatic"
+        await _say(update, context, key, code=choice, codes=codes)
+        return
+    requested = args[0].strip().lower()
+    if requested == AUTOMATIC:
+        data.pop(LANGUAGE_CHOICE, None)
+        await _say(update, context, "language.cleared")
+        return
+    code = supported_language(requested) if LANGUAGE_TAG.fullmatch(requested) else None
+    if code is None:
+        await _say(update, context, "language.unsupported", requested=args[0][:16], codes=codes)
+        return
+    data[LANGUAGE_CHOICE] = code
+    await _send_text(update, context, translate("language.set", code, code=code))
+
+
+async def forget(update: Update, context: Context) -> None:
+    """`/forget`: drop the chat's settings and restart its Rasa conversation.
+
+    Rasa resets the tracker (slots, dialogue state) on `/restart`; stored events are
+    kept, so this is a fresh start, not data erasure.
+    """
+    language = chat_language(update, context)
+    _chat_data(context).clear()
+    try:
+        await _conversation(context).handle(_turn(update, context, RESTART_MESSAGE))
+    except AssistantUnavailable:
+        await _send_text(update, context, translate_shared("error.assistant_unavailable", language))
+        return
+    await _send_text(update, context, translate("forget.done", language))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Any other `/command`: say so instead of passing it to Rasa as an intent."""
+    await _say(update, context, "unknown_command")
+
+
+async def text_message(update: Update, context: Context) -> None:
+    """A plain text message: one turn of the conversation."""
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await converse(update, context, message.text)
+
+
+async def button_click(update: Update, context: Context) -> None:
+    """An inline button: stop the client's spinner, then send the button's payload."""
+    query = update.callback_query
+    if query is None:
+        return
+    payload = _payload_keys(context).payload(query.data or "")
+    if payload is None:
+        await query.answer(text=translate("button.expired", chat_language(update, context)))
+        return
+    await query.answer()
+    await converse(update, context, payload)
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """Voice, photo, sticker and other media: explain that only text is understood."""
+    await _say(update, context, "non_text")
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log every error with its traceback; tell the user something went wrong."""
+    # The update id, not the update: messages are personal data and stay out of logs.
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("Telegram update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    text = translate_shared("error.internal", chat_language(update, context))
+    with contextlib.suppress(TelegramError):
+        await context.bot.send_message(chat_id=update.effective_chat.id, text=text)

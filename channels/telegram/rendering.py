@@ -1,0 +1,159 @@
+"""Turn the assistant's channel-neutral messages into Telegram messages.
+
+Telegram refuses texts over 4096 characters and callback data over 64 bytes, and it
+would interpret markup if a parse mode were set. Everything here is pure so that
+these limits can be tested without a network: texts are split at paragraph, line
+and sentence boundaries; long button payloads are replaced by a short key that
+`PayloadKeys` maps back on click; links become plain text lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+
+from channels.schemas import ChatMessage
+from channels.telegram.i18n import translate
+
+MAX_TEXT_UNITS = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
+# Callback data starting with this marker is a key into `PayloadKeys`, not a payload.
+KEY_MARKER = "#k:"
+KEY_HEX_CHARS = 24
+
+# Preferred places to split a long text, best first: paragraph, line, sentence, word.
+_BOUNDARIES = (
+    re.compile(r"\n\s*\n"),
+    re.compile(r"\n"),
+    re.compile(r"(?<=[.!?…])\s+"),
+    re.compile(r"\s+"),
+)
+
+
+def text_units(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji can count twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """Number of characters of `text` whose UTF-16 length is at most `limit`."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def _cut_position(text: str, limit: int) -> tuple[int, int]:
+    """Where to end this chunk and where the next one starts (after the separator)."""
+    window = max(1, _prefix_within(text, limit))  # always progress, even on tiny limits
+    # Look a little past the window so that a separator straddling it is seen whole.
+    search_end = min(len(text), window + 64)
+    for boundary in _BOUNDARIES:
+        cuts = [m for m in boundary.finditer(text, 0, search_end) if 0 < m.start() <= window]
+        if cuts:
+            last = cuts[-1]
+            return last.start(), last.end()
+    return window, window
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """Split `text` into chunks of at most `limit` UTF-16 units, in order.
+
+    Cuts at the last paragraph break that fits, else a line break, a sentence end,
+    a space, and only as a last resort inside a word. Whitespace at the cut is
+    dropped (Telegram would strip it anyway); empty chunks are never returned.
+    """
+    chunks: list[str] = []
+    rest = text.strip()
+    while rest:
+        if text_units(rest) <= limit:
+            chunks.append(rest)
+            break
+        end, start = _cut_position(rest, limit)
+        chunk = rest[:end].rstrip()
+        if chunk:
+            chunks.append(chunk)
+        rest = rest[start:].lstrip()
+    return chunks
+
+
+class PayloadKeys:
+    """Bounded map from short callback keys to button payloads too long for Telegram.
+
+    Keys are derived from the payload, so the same payload always gets the same key;
+    the oldest entries are dropped first. A click on a dropped key (very old message,
+    or a restart) is answered with "this button has expired".
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        """Keep at most `capacity` payloads."""
+        self._capacity = capacity
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+
+    def callback_data(self, payload: str) -> str:
+        """Data for a button that sends `payload`: itself if it fits, else a key."""
+        fits = len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES
+        if fits and not payload.startswith(KEY_MARKER):
+            return payload
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:KEY_HEX_CHARS]
+        key = f"{KEY_MARKER}{digest}"
+        self._payloads[key] = payload
+        self._payloads.move_to_end(key)
+        while len(self._payloads) > self._capacity:
+            self._payloads.popitem(last=False)
+        return key
+
+    def payload(self, data: str) -> str | None:
+        """The payload a button's callback data stands for; None when it expired."""
+        if not data.startswith(KEY_MARKER):
+            return data
+        return self._payloads.get(data)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One Telegram message to send: plain text and an optional inline keyboard."""
+
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def keyboard_for(message: ChatMessage, keys: PayloadKeys) -> InlineKeyboardMarkup | None:
+    """One inline button per row for the message's buttons, or None without buttons."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=button.title or button.payload,
+                callback_data=keys.callback_data(button.payload),
+            )
+        ]
+        for button in message.buttons
+        if button.payload
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def message_text(message: ChatMessage, language: str) -> str:
+    """The message's text with its links appended as plain `title: url` lines."""
+    lines = [translate("link", language, title=link.title, url=link.url) for link in message.links]
+    parts = [message.text.strip(), "\n".join(lines)]
+    return "\n\n".join(part for part in parts if part)
+
+
+def render(message: ChatMessage, language: str, keys: PayloadKeys) -> list[OutgoingMessage]:
+    """Telegram messages for one assistant message; the keyboard goes on the last one."""
+    keyboard = keyboard_for(message, keys)
+    chunks = split_text(message_text(message, language))
+    if not chunks and keyboard is not None:
+        chunks = [translate("buttons.prompt", language)]
+    outgoing = [OutgoingMessage(text=chunk) for chunk in chunks]
+    if outgoing and keyboard is not None:
+        outgoing[-1] = OutgoingMessage(text=outgoing[-1].text, keyboard=keyboard)
+    return outgoing

@@ -1,0 +1,190 @@
+"""Write bot/tests/test_stories_<lang>.yml: the same flows in every language.
+
+The flows (intent sequences, expected actions, form slots) are defined once here;
+each language only supplies the user texts. Re-run after changing flows or texts:
+
+    .venv/bin/python scripts/make_test_stories.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "bot" / "tests"
+
+# User texts per language, by key. Every language must define every key.
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "greet": "hello there",
+        "help": "what can you do?",
+        "thanks": "thanks a lot",
+        "goodbye": "bye bye",
+        "chitchat": "are you a bot?",
+        "out_of_scope": "what's the weather like today?",
+        "set_language": "please answer in Croatian",
+        "find_funding": "which EU funds fit my project?",
+        "applicant": "we are a municipality",
+        "country": "Croatia",
+        "themes": "civic participation",
+        "budget": "40000",
+        "cross_border": "no",
+        "more": "show more",
+        "restart": "start over",
+        "ask_programme": "what is CERV?",
+        "ask_eligibility": "can NGOs apply to URBACT?",
+        "ask_deadline": "when is the Networks of Towns deadline?",
+        "ask_cofinancing": "what co-financing does LIFE require?",
+        "ask_how_to_apply": "how do I apply to CERV?",
+        "ask_best_practice": "how did other cities run participatory budgeting?",
+        "ask_participation": "how can I take part in decisions in my city?",
+        "ask_events": "upcoming events",
+        "human_handoff": "I want to talk to a person",
+    },
+    "hr": {
+        "greet": "dobar dan",
+        "help": "što sve možeš?",
+        "thanks": "hvala puno",
+        "goodbye": "doviđenja",
+        "chitchat": "jesi li ti robot?",
+        "out_of_scope": "kakvo je vrijeme danas?",
+        "set_language": "odgovaraj na engleskom",
+        "find_funding": "tražimo EU sredstva za projekt",
+        "applicant": "mi smo općina",
+        "country": "Hrvatska",
+        "themes": "sudjelovanje građana",
+        "budget": "40000",
+        "cross_border": "ne",
+        "more": "prikaži još",
+        "restart": "kreni ispočetka",
+        "ask_programme": "što je CERV?",
+        "ask_eligibility": "može li se udruga prijaviti na URBACT?",
+        "ask_deadline": "kada je rok za Mreže gradova?",
+        "ask_cofinancing": "koliko je sufinanciranje za LIFE?",
+        "ask_how_to_apply": "kako se prijaviti na CERV?",
+        "ask_best_practice": "kako su drugi gradovi proveli participativni proračun?",
+        "ask_participation": "kako mogu sudjelovati u odlukama svog grada?",
+        "ask_events": "koja su događanja uskoro?",
+        "human_handoff": "želim razgovarati s osobom",
+    },
+}
+
+SIMPLE = {
+    "greet": "utter_greet",
+    "help": "utter_help",
+    "thanks": "utter_thanks",
+    "goodbye": "utter_goodbye",
+    "chitchat": "utter_chitchat",
+    "out_of_scope": "utter_out_of_scope",
+    "set_language": "action_switch_language",
+    "ask_programme": "action_answer_programme",
+    "ask_eligibility": "action_answer_programme",
+    "ask_deadline": "action_answer_programme",
+    "ask_cofinancing": "action_answer_programme",
+    "ask_how_to_apply": "action_answer_programme",
+    "ask_best_practice": "action_best_practices",
+    "ask_participation": "action_participation",
+    "ask_events": "action_participation",
+    "human_handoff": "action_human_handoff",
+}
+
+FORM_ANSWERS = [
+    ("applicant", "applicant_type", "municipality", "country"),
+    ("country", "country", "HR", "themes"),
+    ("themes", "themes", ["civic_participation"], "budget"),
+    ("budget", "budget", 40000.0, "cross_border"),
+]
+
+
+def user(texts: dict[str, str], key: str, intent: str) -> dict[str, Any]:
+    """An end-to-end user step: the text and the intent NLU must find."""
+    return {"user": texts[key], "intent": intent}
+
+
+def finder_steps(texts: dict[str, str]) -> list[dict[str, Any]]:
+    """The funding finder from the first question to the recommendations."""
+    steps: list[dict[str, Any]] = [
+        user(texts, "find_funding", "find_funding"),
+        {"action": "funding_form"},
+        {"active_loop": "funding_form"},
+        {"slot_was_set": [{"requested_slot": "applicant_type"}]},
+    ]
+    for key, slot, value, next_slot in FORM_ANSWERS:
+        steps += [
+            user(texts, key, "inform"),
+            {"slot_was_set": [{slot: value}]},
+            {"action": "funding_form"},
+            {"slot_was_set": [{"requested_slot": next_slot}]},
+        ]
+    steps += [
+        user(texts, "cross_border", "deny"),
+        {"slot_was_set": [{"cross_border": False}]},
+        {"action": "funding_form"},
+        {"slot_was_set": [{"requested_slot": None}]},
+        {"active_loop": None},
+        {"action": "action_recommend_funding"},
+    ]
+    return steps
+
+
+def stories(language: str) -> list[dict[str, Any]]:
+    """Every flow of the bot as test stories in one language."""
+    texts = TEXTS[language]
+    result = [
+        {
+            "story": f"{intent} ({language})",
+            "steps": [user(texts, intent, intent), {"action": action}],
+        }
+        for intent, action in SIMPLE.items()
+    ]
+    result.append({"story": f"funding finder ({language})", "steps": finder_steps(texts)})
+    result.append(
+        {
+            "story": f"funding finder, show more, start over ({language})",
+            "steps": [
+                *finder_steps(texts),
+                user(texts, "more", "more_results"),
+                {"action": "action_recommend_funding"},
+                user(texts, "restart", "restart_finder"),
+                {"action": "action_restart_finder"},
+                {"action": "funding_form"},
+                {"active_loop": "funding_form"},
+            ],
+        }
+    )
+    result.append(
+        {
+            "story": f"question in the middle of the funding finder ({language})",
+            "steps": [
+                user(texts, "find_funding", "find_funding"),
+                {"action": "funding_form"},
+                {"active_loop": "funding_form"},
+                {"slot_was_set": [{"requested_slot": "applicant_type"}]},
+                user(texts, "ask_programme", "ask_programme"),
+                {"action": "action_answer_programme"},
+                {"action": "funding_form"},
+                {"active_loop": "funding_form"},
+            ],
+        }
+    )
+    return result
+
+
+def main() -> None:
+    """Write one file per language."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for language in TEXTS:
+        path = OUT_DIR / f"test_stories_{language}.yml"
+        body = {"version": "3.1", "stories": stories(language)}
+        header = "# Generated by scripts/make_test_stories.py: edit the flows there.\n"
+        path.write_text(
+            header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Quality gate: intent macro-F1 on held-out examples (bot/eval/nlu), per language."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from stack import QUIET_ENV, ROOT, base_env, ensure_model
+
+pytestmark = [pytest.mark.integration, pytest.mark.rasa, pytest.mark.slow]
+
+# Regression guard at the level measured on 2026-11-24 (overall 0.880, every
+# language >= 0.858, docs/benchmarks.md). Issue 5's target is 0.90 overall and 0.85
+# per language: raise OVERALL_MIN to 0.90 once the training data gets there.
+OVERALL_MIN = 0.86
+PER_LANGUAGE_MIN = 0.85
+
+
+def test_held_out_examples_are_not_in_training_data() -> None:
+    import yaml
+
+    def examples(paths):
+        found = set()
+        for path in paths:
+            for block in (yaml.safe_load(path.read_text("utf-8")) or {}).get("nlu", []):
+                for line in str(block.get("examples", "")).splitlines():
+                    if line.strip().startswith("- "):
+                        found.add(line.strip()[2:].strip().casefold())
+        return found
+
+    training = examples((ROOT / "bot" / "data" / "nlu").rglob("*.yml"))
+    held_out = examples((ROOT / "bot" / "eval" / "nlu").glob("*.yml"))
+    assert held_out, "no held-out examples"
+    assert training.isdisjoint(held_out), sorted(training & held_out)[:10]
+
+
+def test_intent_macro_f1_per_language(tmp_path: Path) -> None:
+    model = ensure_model()
+    out = tmp_path / "nlu.json"
+    subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "scripts" / "nlu_eval.py"),
+         "--model", str(model), "--json", str(out)],
+        env=base_env(QUIET_ENV), check=True, timeout=900,
+    )  # fmt: skip
+    report = json.loads(out.read_text("utf-8"))
+    assert set(report["languages"]) >= {"en", "hr", "de", "fr", "it", "es", "pl"}
+    assert report["overall"]["macro_f1"] >= OVERALL_MIN, report["overall"]
+    low = {
+        lang: row["macro_f1"]
+        for lang, row in report["languages"].items()
+        if row["macro_f1"] < PER_LANGUAGE_MIN
+    }
+    assert not low, f"languages below {PER_LANGUAGE_MIN}: {low}; errors: {report['errors'][:20]}"
