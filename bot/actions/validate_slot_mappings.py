@@ -100,8 +100,10 @@ class ValidateSlotMappings(ValidationAction):
             previous=_as_str(tracker.get_slot("language")),
             channel=_as_str(metadata.get(META_CHANNEL_HINT)),
         )
+        # A button payload ("/find_funding") is not the user's words: no evidence.
+        text = "" if _text(tracker).startswith("/") else _text(tracker)
         # langdetect loads its profiles on first use: keep that off the event loop.
-        language = await asyncio.to_thread(decide_language, _text(tracker), hints)
+        language = await asyncio.to_thread(decide_language, text, hints)
         if metadata.get(META_WANTS_TURN_INFO) is True:
             # Our gateway reads the turn's language from this message and drops it;
             # Rasa's own connectors never ask for it.

@@ -118,3 +118,8 @@ def test_theme_answer_does_not_overwrite_the_applicant(domain) -> None:
     )
     assert extract("extract_themes", tracker, domain) == {"themes": ["youth"]}
     assert extract("extract_applicant_type", tracker, domain) == {}
+
+
+def test_button_payload_keeps_the_conversation_language(domain) -> None:
+    tracker = make_tracker("/find_funding", "find_funding", slots={"language": "hr"})
+    assert extract("extract_language", tracker, domain) == {"language": "hr"}
