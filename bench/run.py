@@ -617,6 +617,8 @@ def scale(workloads: Sequence[tuple[str, int]] = WORKLOADS) -> dict[str, Any]:
                     "recall_at_10": recall_at_10(found, truth),
                     "index_mb": index_bytes(index, faiss) / 2**20,
                     "rss_delta_mb": rss_after - rss_before,
+                    "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "load_average": load_average(),
                 }
                 rows.append(row)
                 print(render_scale_row(row), flush=True)
@@ -720,7 +722,7 @@ def render_report() -> str:
             "",
             "## Scale: synthetic corpora",
             "",
-            f"Measured {scale_data['measured_at']}, load average {scale_data['load_average']}.",
+            scale_timing(scale_data),
             f"{scale_data['dimension']}-dimensional unit vectors in clusters of about 100 "
             "(a random centre plus noise, cosine about 0.8 to the centre; uniformly random "
             f"vectors would be the worst case for an approximate index). {scale_data['queries']} "
@@ -733,6 +735,17 @@ def render_report() -> str:
             render_scale(scale_data),
         ]
     return "\n".join(parts) + "\n"
+
+
+def scale_timing(data: dict[str, Any]) -> str:
+    stamps = sorted(r["measured_at"] for r in data["rows"] if "measured_at" in r)
+    loads = [r["load_average"].split(" / ")[0] for r in data["rows"] if "load_average" in r]
+    if not stamps:
+        return f"Measured {data['measured_at']}, load average {data['load_average']}."
+    return (
+        f"Measured {stamps[0]} to {stamps[-1]}; 1-minute load average between "
+        f"{min(loads, key=float)} and {max(loads, key=float)} (2 cores)."
+    )
 
 
 def render_quality_section(data: dict[str, Any]) -> list[str]:

@@ -31,6 +31,7 @@ from knowledge.store import (
     IndexContents,
     IndexedDocument,
     IndexedRecord,
+    LoadedIndex,
     Manifest,
     ModelInfo,
     current_build_dir,
@@ -132,26 +133,20 @@ def build_key(data: str, model_id: str, settings: KnowledgeSettings) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _up_to_date(settings: KnowledgeSettings, key: str) -> Manifest | None:
-    """The published manifest if it has this key and its build loads, else None."""
+def _published(settings: KnowledgeSettings) -> LoadedIndex | None:
+    """The published build if it loads (a broken or old-format one counts as none)."""
     try:
-        build_dir = current_build_dir(settings.index_dir)
-        index = load_build(build_dir)
+        return load_build(current_build_dir(settings.index_dir))
     except IndexUnavailableError:
         return None
-    return index.manifest if index.manifest.build_key == key else None
 
 
-def _previous_vectors(settings: KnowledgeSettings, model_id: str) -> dict[str, Vectors]:
+def _previous_vectors(published: LoadedIndex | None, model_id: str) -> dict[str, Vectors]:
     """Vectors of the published build by text hash, if it used the same model."""
-    try:
-        index = load_build(current_build_dir(settings.index_dir))
-    except IndexUnavailableError:
+    if published is None or published.manifest.model.model_id != model_id:
         return {}
-    if index.manifest.model.model_id != model_id:
-        return {}
-    rows = {doc.text_hash: row for row, doc in enumerate(index.documents) if doc.text_hash}
-    vectors = reconstruct(index.vectors, list(rows.values()))
+    rows = {doc.text_hash: row for row, doc in enumerate(published.documents) if doc.text_hash}
+    vectors = reconstruct(published.vectors, list(rows.values()))
     return dict(zip(rows, vectors, strict=True))
 
 
@@ -214,13 +209,13 @@ def build_index(
     corpus = collect(kb)
     data = data_hash(corpus)
     key = build_key(data, spec.model_id, settings)
-    if not force:
-        existing = _up_to_date(settings, key)
-        if existing is not None:
-            return BuildResult("skipped", existing, time.perf_counter() - started)
+    published = _published(settings)
+    if not force and published is not None and published.manifest.build_key == key:
+        return BuildResult("skipped", published.manifest, time.perf_counter() - started)
     # Unchanged texts keep their vectors (same model, deterministic encoding), so
     # editing one record re-embeds only that record; --force re-embeds everything.
-    previous = {} if force else _previous_vectors(settings, spec.model_id)
+    previous = {} if force else _previous_vectors(published, spec.model_id)
+    del published  # the old index is not needed any more; free it before embedding
     vectors, embed_seconds, embedded = _embed(embedder, corpus, previous, progress)
     terms = [analyze(text.lexical, text.lang) for text in corpus.texts]
     index, info = make_vector_index(

@@ -32,7 +32,7 @@ from typing import Final, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from knowledge.embedding import Embedder, embedder_from_settings
+from knowledge.embedding import Embedder, ModelUnavailableError, embedder_from_settings
 from knowledge.expansion import Expansion, GlossaryExpander
 from knowledge.filters import SearchFilters, record_matches
 from knowledge.fusion import convex_fusion, ranked, reciprocal_rank_fusion
@@ -50,6 +50,7 @@ from knowledge.schema import (
 )
 from knowledge.search_errors import (
     IndexMissingError,
+    IndexUnavailableError,
     ModelMismatchError,
     QueryEmptyError,
     QueryTooLongError,
@@ -92,6 +93,8 @@ class SearchHit:
     snippet: str
     url: str | None
     score: float
+    """Hybrid: 0..1, where 1.0 means ranked first by BM25 and by the embeddings
+    (both fusion methods are scaled so). BM25-only or dense-only modes give raw scores."""
     lang_served: str
     record: Record
 
@@ -186,9 +189,25 @@ def _shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
     return cut + "…"
 
 
+def _sentences(text: str) -> list[str]:
+    """Split after . ! ? only when the next word starts with a capital letter.
+
+    Croatian and other languages write ordinals with a full stop ("2014.–2020.
+    financirao ..."), which is not the end of a sentence.
+    """
+    sentences: list[str] = []
+    for part in _SENTENCE_RE.split(text):
+        first_letter = next((ch for ch in part if ch.isalpha() or ch.isdigit()), "")
+        if sentences and not first_letter.isupper():
+            sentences[-1] = f"{sentences[-1]} {part}"
+        else:
+            sentences.append(part)
+    return sentences
+
+
 def _best_sentence(text: str, lang: str, query_terms: set[str]) -> str:
     """The sentence sharing most terms with the query (the first one on ties)."""
-    sentences = _SENTENCE_RE.split(text)
+    sentences = _sentences(text)
     if len(sentences) == 1 or not query_terms:
         return sentences[0]
     overlap = [len(query_terms & set(analyze(sentence, lang))) for sentence in sentences]
@@ -321,6 +340,7 @@ class HybridRetriever:
                 [record_matches(item, filters, key[1], self._calls) for item in self.index.records],
                 dtype=bool,
             )
+            mask.setflags(write=False)
             self._masks[key] = mask
         return mask
 
@@ -338,9 +358,12 @@ class HybridRetriever:
         weights = [1.0 - dense, dense]
         if self.settings.fusion == "convex":
             return convex_fusion(rankings, weights)
-        return reciprocal_rank_fusion(
+        fused = reciprocal_rank_fusion(
             [ranked(r) for r in rankings], k=self.settings.rrf_k, weights=weights
         )
+        # Scale so that, as with convex fusion, 1.0 means "first in every ranking".
+        best = sum(weights) / (self.settings.rrf_k + 1)
+        return {item: score / best for item, score in fused.items()}
 
     def dense_weight(self, lang: str | None) -> float:
         """Weight of the dense ranking for a query language.
@@ -496,7 +519,10 @@ class ReloadingRetriever:
 
     def _embedder_for_index(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = embedder_from_settings(self.settings)
+            try:
+                self._embedder = embedder_from_settings(self.settings)
+            except ModelUnavailableError as exc:
+                raise IndexUnavailableError(f"no embedding model: {exc}") from exc
         return self._embedder
 
     def current(self) -> HybridRetriever:
@@ -517,12 +543,12 @@ class ReloadingRetriever:
             build_id = current_build_id(self.settings.index_dir)
             if self._active is not None and build_id in (None, self._active.build_id):
                 return self._active
-            if self._failed is not None and self._failed[0] == build_id:
-                return self._keep_or_raise(self._failed[1])
+            if self._failed is not None and self._failed[0] == (build_id or ""):
+                return self._keep_or_raise(self._failed[1])  # reported already
             try:
                 self._active = self._load(build_id)
             except SearchError as exc:
-                logger.error("Search index build %s not loaded: %s", build_id, exc)
+                logger.error("Search index not loaded (build %s): %s", build_id, exc)
                 self._failed = (build_id or "", exc)
                 return self._keep_or_raise(exc)
             self._failed = None

@@ -47,7 +47,7 @@ from knowledge.search_errors import (
 # FAISS and torch each bundle their own OpenMP runtime. With the default (active)
 # wait policy, the idle threads of one spin on the 2 cores while the other works:
 # after a 2-thread FAISS build, encoding one query took 580 ms instead of 15 ms
-# (bench notes in docs/benchmarks.md). Passive waiting must be chosen before the
+# (measured, see docs/search.md). Passive waiting must be chosen before the
 # runtime loads, i.e. before `import faiss`; an explicit setting is respected.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

@@ -99,6 +99,8 @@ def fold(text: str) -> str:
     Returns:
         The text with combining marks removed and a few special letters mapped.
     """
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_TABLE))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -285,3 +285,12 @@ def test_an_index_of_another_model_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelMismatchError) as raised:
         HybridRetriever(load_current(tmp_path), HashingEmbedder(DIMENSION * 2), settings=settings)
     assert "python -m indexer build" in str(raised.value)
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "convex"])
+def test_hybrid_scores_are_on_a_0_to_1_scale(tmp_path: Path, fusion: str) -> None:
+    retriever = _hybrid(tmp_path, fusion=fusion)
+    hits = retriever.search("Participatory budgeting in Pazin", lang="en").hits
+    assert hits[0].id == "pazin-participatory-budget"
+    assert hits[0].score == pytest.approx(1.0)  # first for BM25 and for the embeddings
+    assert all(0 <= hit.score <= 1.0 + 1e-9 for hit in hits)

@@ -12,7 +12,12 @@ from indexer.build import build_index
 from knowledge.embedding import HashingEmbedder, resolve_model
 from knowledge.loader import load_knowledge_base
 from knowledge.search import ReloadingRetriever
-from knowledge.search_errors import IndexCorruptError, IndexMissingError, QueryEmptyError
+from knowledge.search_errors import (
+    IndexCorruptError,
+    IndexMissingError,
+    IndexUnavailableError,
+    QueryEmptyError,
+)
 from knowledge.settings import KnowledgeSettings
 from knowledge.store import (
     VECTORS,
@@ -197,3 +202,25 @@ def test_the_link_is_polled_at_most_every_reload_interval(
 def test_bad_queries_fail_before_the_index_is_needed(settings: KnowledgeSettings) -> None:
     with pytest.raises(QueryEmptyError):
         retriever_for(settings).search("  ")
+
+
+def test_a_missing_index_is_logged_once_not_on_every_search(
+    settings: KnowledgeSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    retriever = retriever_for(settings)
+    with caplog.at_level(logging.ERROR, logger="knowledge.search"):
+        for _ in range(3):
+            with pytest.raises(IndexMissingError):
+                retriever.search("town twinning")
+    assert len(caplog.records) == 1
+
+
+def test_an_unavailable_model_is_an_index_error_not_a_crash(settings: KnowledgeSettings) -> None:
+    build(settings)
+    offline = settings.model_copy(
+        update={"embedding_model": "example/no-such-model", "fallback_model": ""}
+    )
+    with pytest.raises(IndexUnavailableError) as raised:
+        ReloadingRetriever(offline).search("town twinning")
+    assert raised.value.code == "index_invalid"
+    assert "no-such-model" in str(raised.value)

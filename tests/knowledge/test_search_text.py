@@ -65,3 +65,13 @@ def test_unknown_language_uses_the_union_of_stems_and_drops_every_stop_word() ->
 def test_stopwords_include_folded_forms() -> None:
     assert {"što", "sto"} <= stopwords("hr")
     assert stopwords("mt") == frozenset()
+
+
+def test_snippet_sentences_do_not_split_at_ordinal_numbers() -> None:
+    from knowledge.search import _sentences
+
+    text = "Program (2014.–2020.) financirao je projekte. Nije na snazi od 31. prosinca 2020."
+    assert _sentences(text) == [
+        "Program (2014.–2020.) financirao je projekte.",
+        "Nije na snazi od 31. prosinca 2020.",
+    ]
