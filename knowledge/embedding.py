@@ -9,12 +9,13 @@ milliseconds; the model itself loads lazily on the first ``encode_*`` call.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, runtime_checkable
@@ -283,12 +284,21 @@ class SentenceTransformerEmbedder:
     front and pay the cost only when they first encode.
     """
 
-    def __init__(self, spec: ModelSpec, *, batch_size: int = 32) -> None:
-        """Remember the model to load; see :func:`resolve_model`."""
+    def __init__(self, spec: ModelSpec, *, batch_size: int = 32, query_threads: int = 1) -> None:
+        """Remember the model to load; see :func:`resolve_model`.
+
+        Args:
+            spec: The resolved model.
+            batch_size: Texts per forward pass when encoding documents.
+            query_threads: Torch threads for encoding one query. One is fastest and
+                steadiest on a shared 2-core machine: with two, a query took 488 ms
+                instead of 9 ms while another process used a core (docs/search.md).
+        """
         if spec.path is None:
             raise ValueError(f"{spec.name} has no local folder to load from")
         self.spec = spec
         self.batch_size = batch_size
+        self.query_threads = query_threads
         self._model: Any = None
         self._lock = threading.Lock()
         # One encode at a time: a Hugging Face fast tokenizer shared by threads can
@@ -334,10 +344,25 @@ class SentenceTransformerEmbedder:
             "show_progress_bar": False,
         }
         method = model.encode_query if kind == "query" else model.encode_document
-        with self._encoding:
+        with self._encoding, self._threads(kind):
             if prompt:
                 return _normalise(model.encode([prompt + text for text in texts], **options))
             return _normalise(method(list(texts), **options))
+
+    @contextlib.contextmanager
+    def _threads(self, kind: Literal["query", "document"]) -> Iterator[None]:
+        """Queries on `query_threads` torch threads; documents on all of them."""
+        import torch
+
+        if kind == "document":
+            yield
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.query_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     def encode_query(self, texts: Sequence[str]) -> Vectors:
         """Encode queries with the query prompt."""
@@ -368,14 +393,16 @@ class SentenceTransformerEmbedder:
         return vectors
 
 
-def create_embedder(spec: ModelSpec, *, batch_size: int = 32) -> Embedder:
+def create_embedder(spec: ModelSpec, *, batch_size: int = 32, query_threads: int = 1) -> Embedder:
     """Build the embedder for a resolved spec (nothing is loaded yet)."""
     if spec.source == "hashing":
         return HashingEmbedder(int(spec.name.split(":")[1]))
-    return SentenceTransformerEmbedder(spec, batch_size=batch_size)
+    return SentenceTransformerEmbedder(spec, batch_size=batch_size, query_threads=query_threads)
 
 
 def embedder_from_settings(settings: KnowledgeSettings) -> Embedder:
     """Resolve the configured model (with its fallback) and wrap it, unloaded."""
     spec = resolve_model(settings.embedding_model, settings.fallback_model)
-    return create_embedder(spec, batch_size=settings.embed_batch_size)
+    return create_embedder(
+        spec, batch_size=settings.embed_batch_size, query_threads=settings.embed_query_threads
+    )
