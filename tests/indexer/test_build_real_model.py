@@ -59,3 +59,25 @@ def test_offline_build_falls_back_to_the_packaged_model_and_ranks_well(
     # The programme and its 2026 call are both titled "Bratimljenje gradova".
     assert {hit.id for hit in hits[:2]} == {"cerv-town-twinning", "town-twinning-2026"}
     assert hits[0].lang_served == "hr"
+
+
+def test_a_query_is_embedded_on_one_thread_and_documents_on_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    embedder = embedder_from_settings(KnowledgeSettings(embedding_model=PACKAGED_MODEL))
+    seen: list[int] = []
+
+    def count_threads(module: object, inputs: object) -> None:
+        seen.append(torch.get_num_threads())
+
+    model = embedder._loaded()  # type: ignore[attr-defined]
+    model[0].register_forward_pre_hook(count_threads)
+    torch.set_num_threads(2)
+    query = embedder.encode_query(["town twinning"])
+    embedder.encode_documents(["Town twinning brings citizens of two towns together."])
+    assert seen == [1, 2]
+    assert torch.get_num_threads() == 2  # restored after the query
+    assert query.shape == (1, 384)
