@@ -726,6 +726,7 @@ def render_report(previous: str = "") -> str:
         "scale": render_scale_section,
         "nlu": render_nlu_section,
     }
+    parts += render_targets({name: load(name) for name in renderers})
     for name, render in renderers.items():
         data = load(name)
         if data:
@@ -733,6 +734,100 @@ def render_report(previous: str = "") -> str:
         elif name in kept:
             parts += ["", *kept[name]]
     return "\n".join(parts) + "\n"
+
+
+def shipped_row(scale_data: dict[str, Any], n: int) -> dict[str, Any] | None:
+    """The synthetic-corpus row measured with the index the indexer would build for n."""
+    settings = get_settings()
+    wanted = (
+        "exact (flat IP)"
+        if n <= settings.exact_search_max_vectors
+        else f"HNSW M={settings.hnsw_m} efC={settings.hnsw_ef_construction} "
+        f"efSearch={settings.hnsw_ef_search}"
+    )
+    for row in scale_data.get("rows", []):
+        if row["n"] == n and row.get("data", "clustered") == "clustered" and row["index"] == wanted:
+            return dict(row)
+    return None
+
+
+def render_targets(data: dict[str, dict[str, Any] | None]) -> list[str]:
+    """One table of every target with the measured value, from the stored results."""
+    rows: list[tuple[str, str, str, bool]] = []
+    if quality_data := data.get("quality"):
+        hybrid = quality_data["methods"]["hybrid"]
+        worst_lang, worst = min(
+            ((lang, s["hit@3"]) for lang, s in hybrid["by_language"].items()),
+            key=lambda item: item[1],
+        )
+        overall = hybrid["overall"]["hit@3"]
+        rows.append(("hybrid hit@3, all questions", ">= 0.90", f"{overall:.3f}", overall >= 0.90))
+        rows.append(
+            (
+                "hybrid hit@3, worst language",
+                ">= 0.85",
+                f"{worst:.3f} ({worst_lang})",
+                worst >= 0.85,
+            )
+        )
+    if speed_data := data.get("speed"):
+        p50, p95 = speed_data["search_p50_ms"], speed_data["search_p95_ms"]
+        rows.append(("query p50, shipped data", "<= 15 ms", f"{p50:.1f} ms", p50 <= 15))
+        rows.append(("query p95, shipped data", "<= 40 ms", f"{p95:.1f} ms", p95 <= 40))
+        overhead = (
+            speed_data["raw_encode_documents_per_s"] / speed_data["build_documents_per_s"] - 1
+        )
+        rows.append(
+            ("build overhead over raw encoding", "<= 20%", f"{overhead:+.0%}", overhead <= 0.20)
+        )
+    if scale_data := data.get("scale"):
+        for n in (10_000, 100_000):
+            row = shipped_row(scale_data, n)
+            if row:
+                p50, p95 = row["with_embedding_p50_ms"], row["with_embedding_p95_ms"]
+                rows.append(
+                    (
+                        f"vector query incl. embedding, {n:,} ({row['index'].split()[0]})",
+                        "p50 <= 15, p95 <= 40 ms",
+                        f"{p50:.1f} / {p95:.1f} ms",
+                        p50 <= 15 and p95 <= 40,
+                    )
+                )
+        row = shipped_row(scale_data, 1_000_000)
+        if row:
+            recall = row["recall_at_10"]
+            rows.append(
+                ("recall@10 at 1M (HNSW as shipped)", ">= 0.95", f"{recall:.3f}", recall >= 0.95)
+            )
+    if nlu_data := data.get("nlu"):
+        overall = nlu_data["overall"]["macro_f1"]
+        worst_lang, worst = min(
+            ((lang, r["macro_f1"]) for lang, r in nlu_data["languages"].items()),
+            key=lambda item: item[1],
+        )
+        rows.append(("NLU intent macro-F1, all", ">= 0.90", f"{overall:.3f}", overall >= 0.90))
+        rows.append(
+            (
+                "NLU intent macro-F1, worst language",
+                ">= 0.85",
+                f"{worst:.3f} ({worst_lang})",
+                worst >= 0.85,
+            )
+        )
+    if not rows:
+        return []
+    table = ["| target | wanted | measured | met |", "|---|---|---|---|"]
+    table += [
+        f"| {name} | {want} | {got} | {'yes' if ok else 'NO'} |" for name, want, got, ok in rows
+    ]
+    return [
+        "",
+        "## Targets",
+        "",
+        "From the sections below (this run's stored results).",
+        "",
+        *table,
+    ]
 
 
 def previous_sections(text: str) -> dict[str, list[str]]:
