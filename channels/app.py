@@ -11,23 +11,45 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from channels.api import chat, health, search
+from channels import reminders
+from channels.api import admin, calendar, chat, feedback, health, me, search, unsubscribe
 from channels.conversation import ConversationService
 from channels.errors import install_error_handlers
+from channels.events import EventSource
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings, get_settings
 from channels.telegram.webhook import router_from_settings as telegram_router
 from channels.whatsapp import router_from_settings as whatsapp_router
 from channels.widget import install_widget
 from knowledge.search import Retriever, get_retriever
+from participation.privacy import PersonalDataFilter
+from participation.service import ParticipationService
+from participation.settings import ParticipationSettings
+from participation.settings import get_settings as get_participation_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 logger = logging.getLogger(__name__)
 
+# Loggers whose records may quote users (messages, e-mail addresses, phone numbers).
+MASKED_LOGGERS = ("channels", "uvicorn.error", "uvicorn.access", "telegram", "httpx")
+
+
+def install_log_masking() -> None:
+    """Mask personal identifiers in the gateway's logs (installed once per logger)."""
+    for name in MASKED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, PersonalDataFilter) for f in target.filters):
+            target.addFilter(PersonalDataFilter())
+
 
 def create_app(
-    settings: ChannelSettings | None = None, *, retriever: Retriever | None = None
+    settings: ChannelSettings | None = None,
+    *,
+    retriever: Retriever | None = None,
+    participation: ParticipationService | None = None,
+    participation_settings: ParticipationSettings | None = None,
+    events: EventSource | None = None,
 ) -> FastAPI:
     """Build the app; resources are created in the lifespan, not at import.
 
@@ -35,14 +57,26 @@ def create_app(
         settings: Gateway settings (default: from the environment).
         retriever: Search backend (default: `knowledge.search.get_retriever()`,
             which loads the index lazily and reloads newly published builds).
+        participation: Store of questions, feedback, subscriptions, proposals and
+            tickets (default: one built from `participation_settings`).
+        participation_settings: Its settings (default: `PARTICIPATION_*` variables).
+        events: Where calendar events come from (default: the knowledge base).
     """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_masking()
+        store_settings = participation_settings or get_participation_settings()
         app.state.settings = settings
+        app.state.participation_settings = store_settings
+        # The store's engine connects (and migrates) on first use, in a worker thread.
+        app.state.participation = participation or ParticipationService(store_settings)
+        app.state.events = events or EventSource()
         app.state.rasa = RasaClient(str(settings.rasa_url), settings.rasa_timeout_seconds)
-        app.state.conversation = ConversationService(app.state.rasa, settings)
+        app.state.conversation = ConversationService(
+            app.state.rasa, settings, app.state.participation
+        )
         # Search: nothing is loaded here; the first query loads the index and model.
         app.state.retriever = retriever or get_retriever()
         logger.info("Gateway ready; Rasa at %s", settings.rasa_url)
@@ -62,6 +96,12 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(health.router)
     app.include_router(search.router)
+    app.include_router(feedback.router)
+    app.include_router(me.router)
+    app.include_router(unsubscribe.router)
+    app.include_router(calendar.router)
+    app.include_router(admin.router)
+    app.include_router(admin.page_router)
     # WhatsApp Cloud API webhook, only when APP_WHATSAPP_* are set (its router owns
     # its lifespan: the channel is created after, and closed before, the Rasa client).
     whatsapp = whatsapp_router(settings)
@@ -72,6 +112,10 @@ def create_app(
     telegram = telegram_router(settings)
     if telegram is not None:
         app.include_router(telegram)
+    # Reminder delivery (APP_REMINDERS_ENABLED): its lifespan starts after, and stops
+    # before, the Telegram bot it pushes with.
+    if settings.reminders_enabled:
+        app.include_router(reminders.build_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Web widget: CORS for the chat API and widget files (APP_CORS_ORIGINS), GET /demo.
     install_widget(app, settings, STATIC_DIR)

@@ -8,14 +8,19 @@ the `Reply`, or the translated error of `TurnRejected` / `AssistantUnavailable`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from channels.i18n import translate
-from channels.rasa_client import RasaClient, RasaUnavailableError
+from channels.rasa_client import RasaClient, RasaTurn, RasaUnavailableError
 from channels.schemas import Button, ChatMessage, Link
 from channels.settings import ChannelSettings
 from knowledge.languages import EU_LANGUAGES
+from participation.service import ParticipationService
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,15 @@ class Turn:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the assistant answered, in `language`."""
+    """What the assistant answered, in `language`.
+
+    `turn_id` names the turn for feedback (thumbs up/down); None when the turn could
+    not be recorded (no participation store, or it failed: the answer still counts).
+    """
 
     language: str
     messages: list[ChatMessage]
+    turn_id: int | None = None
 
 
 class TurnRejected(Exception):
@@ -82,10 +92,23 @@ def supported_language(code: str | None) -> str | None:
 class ConversationService:
     """Checks input, talks to Rasa and shapes its answer for the channels."""
 
-    def __init__(self, rasa: RasaClient, settings: ChannelSettings) -> None:
-        """Use `rasa` for every turn and `settings` for the limits."""
+    def __init__(
+        self,
+        rasa: RasaClient,
+        settings: ChannelSettings,
+        participation: ParticipationService | None = None,
+    ) -> None:
+        """Use `rasa` for every turn, `settings` for the limits.
+
+        Args:
+            rasa: client of the Rasa server.
+            settings: gateway settings.
+            participation: where each answered turn is recorded (questions per day,
+                content gaps, feedback); None records nothing.
+        """
         self._rasa = rasa
         self._settings = settings
+        self._participation = participation
 
     def fallback_language(self, turn: Turn) -> str:
         """Language to answer in before Rasa has decided (errors, outages)."""
@@ -130,7 +153,33 @@ class ConversationService:
         messages = assemble_messages(rasa_turn.messages)
         if not messages:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]
-        return Reply(language=reply_language, messages=messages)
+        turn_id = await self._record(turn, text, rasa_turn, reply_language)
+        return Reply(language=reply_language, messages=messages, turn_id=turn_id)
+
+    async def _record(
+        self, turn: Turn, text: str, rasa_turn: RasaTurn, language: str
+    ) -> int | None:
+        """Record the question for the reports; never let a storage failure cost the answer.
+
+        The database call blocks, so it runs in a worker thread.
+        """
+        if self._participation is None:
+            return None
+        try:
+            return await asyncio.to_thread(
+                self._participation.record_question,
+                user_id=turn.sender_id,
+                language=language,
+                text=text,
+                intent=rasa_turn.intent,
+                confidence=rasa_turn.confidence,
+                answered=rasa_turn.answered,
+                record_ids=rasa_turn.records,
+            )
+        except Exception:
+            # The user still gets the answer; the log names the channel, never the user.
+            logger.exception("Could not record a %s turn; answering anyway", turn.channel)
+            return None
 
 
 def assemble_messages(items: list[dict[str, Any]]) -> list[ChatMessage]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,7 +27,7 @@ class ApiError(Exception):
         language: str,
         *,
         headers: dict[str, str] | None = None,
-        values: dict[str, object] | None = None,
+        values: Mapping[str, object] | None = None,
     ) -> None:
         """Remember what to render; the message is translated when rendered."""
         super().__init__(code)
@@ -34,7 +35,7 @@ class ApiError(Exception):
         self.code = code
         self.language = language
         self.headers = headers
-        self.values = values or {}
+        self.values = dict(values or {})
 
 
 def language_from_headers(request: Request, default: str = "en") -> str:

@@ -16,10 +16,41 @@ class RasaUnavailableError(Exception):
 
 @dataclass
 class RasaTurn:
-    """What Rasa answered to one user message."""
+    """What Rasa answered to one user message.
+
+    `info` merges every `{"custom": {"turn": {...}}}` message of the turn: the actions
+    report the language, intent and confidence, the records an answer cited and whether
+    the question was answered, each in its own message; later values win, record ids add up.
+    """
 
     language: str | None
     messages: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def intent(self) -> str | None:
+        """Intent NLU recognised for the user's message, if an action reported it."""
+        value = self.info.get("intent")
+        return value if isinstance(value, str) else None
+
+    @property
+    def confidence(self) -> float | None:
+        """NLU confidence of `intent` (0-1), if reported."""
+        value = self.info.get("confidence")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        return None
+
+    @property
+    def records(self) -> list[str]:
+        """Knowledge-base records the answer cited, in order, without repeats."""
+        value = self.info.get("records")
+        return list(value) if isinstance(value, list) else []
+
+    @property
+    def answered(self) -> bool:
+        """False only when the fallback chain said it could not answer."""
+        return self.info.get("answered") is not False
 
 
 class RasaClient:
@@ -67,16 +98,36 @@ class RasaClient:
 
 
 def split_turn(items: list[Any]) -> RasaTurn:
-    """Separate the per-turn info message (language) from the user-visible ones."""
-    language: str | None = None
+    """Separate the per-turn info messages from the user-visible ones, merging the info."""
+    info: dict[str, Any] = {}
     messages: list[dict[str, Any]] = []
     for item in items:
         if not isinstance(item, dict):
             continue
         custom = item.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get("turn"), dict):
-            value = custom["turn"].get("language")
-            language = value if isinstance(value, str) else language
+            merge_turn_info(info, custom["turn"])
             continue
         messages.append(item)
-    return RasaTurn(language=language, messages=messages)
+    language = info.get("language")
+    return RasaTurn(
+        language=language if isinstance(language, str) else None, messages=messages, info=info
+    )
+
+
+def merge_turn_info(info: dict[str, Any], part: dict[str, Any]) -> None:
+    """Add one action's turn report to `info`.
+
+    Several actions may run in one turn (the language check, then an answer, then
+    perhaps a fallback step); record ids from all of them are kept, in order and
+    without repeats, and a turn is unanswered as soon as one step says so.
+    """
+    for key, value in part.items():
+        if key == "records":
+            known: list[str] = info.setdefault("records", [])
+            new = value if isinstance(value, list) else []
+            known.extend(r for r in new if isinstance(r, str) and r not in known)
+        elif key == "answered":
+            info["answered"] = info.get("answered", True) is not False and value is not False
+        elif value is not None:
+            info[key] = value

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# A conversation id of the chat API (the widget's `web-...`): letters, digits, `_.:@-`.
+SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
+
 
 class ChatRequest(BaseModel):
     """One user message sent through the REST API."""
@@ -21,7 +24,7 @@ class ChatRequest(BaseModel):
         description="Stable id of the conversation on the caller's side.",
         min_length=1,
         max_length=128,
-        pattern=r"^[A-Za-z0-9_.:@-]+$",
+        pattern=SENDER_PATTERN,
     )
     message: str = Field(description="The user's text (plain text, not HTML).")
     language: str | None = Field(
@@ -63,6 +66,7 @@ class ChatResponse(BaseModel):
                     "messages": [
                         {"text": "Bok! Kako vam mogu pomoći?", "buttons": [], "links": []}
                     ],
+                    "turn_id": 42,
                 }
             ]
         }
@@ -70,6 +74,10 @@ class ChatResponse(BaseModel):
 
     language: str
     messages: list[ChatMessage]
+    turn_id: int | None = Field(
+        default=None,
+        description="Id of this turn for POST /api/v1/feedback; null when it was not recorded.",
+    )
 
 
 class ErrorDetail(BaseModel):

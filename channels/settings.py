@@ -93,11 +93,39 @@ class ChannelSettings(BaseSettings):
 
     # --- end Telegram --------------------------------------------------------------------
 
+    # --- Admin API and dashboard (channels/api/admin.py, channels/static/admin) ----------
+    # APP_ADMIN_TOKEN: the bearer token of /admin/api/*. Unset = the admin API is disabled
+    # (every admin route answers 401 `admin_disabled`); at least 24 characters when set.
+    admin_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _check_admin_token(self) -> Self:
+        """A short admin token could be guessed: refuse it before anything starts."""
+        token = self.admin_token
+        if token is not None and len(token.get_secret_value().strip()) < ADMIN_TOKEN_MIN_CHARS:
+            raise ValueError(f"APP_ADMIN_TOKEN needs at least {ADMIN_TOKEN_MIN_CHARS} characters")
+        return self
+
+    # --- end admin -----------------------------------------------------------------------
+
+    # --- Reminders delivery (channels/reminders.py) --------------------------------------
+    # An in-process scheduler claims due reminders every interval and delivers them:
+    # Telegram push (webhook mode), e-mail (PARTICIPATION_SMTP_*), web notices. Claims are
+    # atomic, so replicas never send a reminder twice; `false` turns the job off here.
+    reminders_enabled: bool = True
+    reminder_interval_seconds: float = Field(default=300.0, gt=0)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The same scheduler deletes data past PARTICIPATION_RETENTION_DAYS this often.
+    purge_interval_hours: float = Field(default=24.0, gt=0)
+    # --- end reminders -------------------------------------------------------------------
+
 
 # Telegram: BotFather tokens are `<bot id>:<35 characters>`; Telegram accepts secrets of
 # 1-256 such characters, we ask for at least 16 so that they cannot be guessed.
 _TELEGRAM_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]{20,}")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+# Admin bearer tokens: long enough that guessing is hopeless (`openssl rand -hex 32`).
+ADMIN_TOKEN_MIN_CHARS = 24
 
 
 @lru_cache(maxsize=1)

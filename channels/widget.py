@@ -2,8 +2,10 @@
 
 The widget itself is static (`channels/static/widget`: widget.js, widget.css, i18n).
 Cities embed it on their own domains, so browsers call the chat API cross-origin.
-CORS is granted only where the widget needs it, the chat API and the widget's own
-files, and only for what it does there: GET assets, POST JSON, never cookies.
+CORS is granted only where the widget needs it, the chat, feedback, privacy and notice
+routes and the widget's own files, and only for what it does there: GET assets and
+notices, POST JSON, DELETE the user's data (named by the `X-Sender-Id` header), never
+cookies.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from fastapi.responses import FileResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from channels.api.identity import SENDER_HEADER
 from channels.settings import ChannelSettings
 
-# Paths a page on another origin may call from the browser.
-CORS_PATHS: tuple[str, ...] = ("/api/v1/chat", "/static/widget/")
+# Paths a page on another origin may call from the browser: the chat, votes on answers,
+# the user's own data and reminders ("delete my data", notices), and the widget's files.
+CORS_PATHS: tuple[str, ...] = (
+    "/api/v1/chat",
+    "/api/v1/feedback",
+    "/api/v1/me",
+    "/api/v1/notices",
+    "/static/widget/",
+)
 
 
 class WidgetCORSMiddleware:
@@ -32,8 +42,8 @@ class WidgetCORSMiddleware:
             app,
             allow_origins=origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Accept-Language"],
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Content-Type", "Accept-Language", SENDER_HEADER],
             expose_headers=["Retry-After"],
             max_age=600,
         )

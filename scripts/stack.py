@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bot"
@@ -202,6 +203,68 @@ def http_ok(url: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class TrackerStore:
+    """Where Rasa keeps conversations (bot/endpoints.yml reads these variables).
+
+    SQLite in the run's var folder unless RASA_TRACKER_* say otherwise, e.g.
+    RASA_TRACKER_DIALECT=postgresql RASA_TRACKER_URL=127.0.0.1:5432 RASA_TRACKER_DB=rasa
+    RASA_TRACKER_USER=postgres (RASA_TRACKER_PASSWORD if the server wants one).
+    """
+
+    dialect: str = "sqlite"
+    url: str = ""
+    db: str = ""
+    user: str = ""
+    password: str = ""
+
+    @classmethod
+    def from_env(cls, var_dir: Path, env: dict[str, str] | None = None) -> TrackerStore:
+        """The tracker store the environment asks for, SQLite in `var_dir` by default."""
+        values = os.environ if env is None else env
+        dialect = values.get("RASA_TRACKER_DIALECT") or "sqlite"
+        default_db = str(var_dir / "rasa-tracker.db") if dialect == "sqlite" else "rasa"
+        return cls(
+            dialect=dialect,
+            url=values.get("RASA_TRACKER_URL", ""),
+            db=values.get("RASA_TRACKER_DB") or default_db,
+            user=values.get("RASA_TRACKER_USER", ""),
+            password=values.get("RASA_TRACKER_PASSWORD", ""),
+        )
+
+    def rasa_env(self) -> dict[str, str]:
+        """The variables bot/endpoints.yml expands (all of them, empty ones too)."""
+        return {
+            "RASA_TRACKER_DIALECT": self.dialect,
+            "RASA_TRACKER_URL": self.url,
+            "RASA_TRACKER_DB": self.db,
+            "RASA_TRACKER_USER": self.user,
+            "RASA_TRACKER_PASSWORD": self.password,
+        }
+
+    def sqlalchemy_url(self) -> str:
+        """The same database for the participation package (psycopg 3 in .venv)."""
+        if self.dialect == "sqlite":
+            return f"sqlite:///{self.db}"
+        credentials = quote(self.user, safe="")
+        if self.password:
+            credentials += ":" + quote(self.password, safe="")
+        at = "@" if credentials else ""
+        return f"postgresql+psycopg://{credentials}{at}{self.url}/{self.db}"
+
+
+def participation_env(var_dir: Path, tracker: TrackerStore) -> dict[str, str]:
+    """Where the action server and the app keep app data and find Rasa's conversations.
+
+    PARTICIPATION_DATABASE_URL from the environment wins; otherwise SQLite in `var_dir`.
+    """
+    return {
+        "PARTICIPATION_DATABASE_URL": os.environ.get("PARTICIPATION_DATABASE_URL")
+        or f"sqlite:///{var_dir / 'participation.db'}",
+        "PARTICIPATION_TRACKER_DATABASE_URL": tracker.sqlalchemy_url(),
+    }
+
+
 @dataclass
 class Ports:
     """Loopback ports of the three processes."""
@@ -228,12 +291,29 @@ class Ports:
 class Stack:
     """The three processes, started in order and stopped in reverse."""
 
-    def __init__(self, ports: Ports, var_dir: Path, model: Path) -> None:
-        """Describe the services; nothing starts before `start()`."""
+    def __init__(
+        self,
+        ports: Ports,
+        var_dir: Path,
+        model: Path,
+        tracker: TrackerStore | None = None,
+        app_env: dict[str, str] | None = None,
+    ) -> None:
+        """Describe the services; nothing starts before `start()`.
+
+        Args:
+            ports: loopback ports of the three processes.
+            var_dir: logs, SQLite databases.
+            model: the trained Rasa model.
+            tracker: Rasa's tracker store (default: from RASA_TRACKER_*, else SQLite).
+            app_env: extra variables for the gateway (e.g. APP_ADMIN_TOKEN in tests).
+        """
         self.ports = ports
         self.var_dir = var_dir
+        self.tracker = tracker or TrackerStore.from_env(var_dir)
         logs = var_dir / "log"
         actions_url = f"http://{LOOPBACK}:{ports.actions}/webhook"
+        data_env = participation_env(var_dir, self.tracker)
         self.services = [
             Service(
                 name="action server",
@@ -241,7 +321,7 @@ class Stack:
                       "--port", str(ports.actions)],
                 health_url=f"http://{LOOPBACK}:{ports.actions}/health",
                 cwd=ROOT,
-                env=base_env({"SANIC_HOST": LOOPBACK}),
+                env=base_env({"SANIC_HOST": LOOPBACK, **data_env}),
                 startup_timeout=120,
                 log_path=logs / "actions.log",
             ),
@@ -252,10 +332,7 @@ class Stack:
                       "--interface", LOOPBACK, "--port", str(ports.rasa)],
                 health_url=f"http://{LOOPBACK}:{ports.rasa}/",
                 cwd=BOT_DIR,
-                env=base_env({
-                    "ACTION_ENDPOINT_URL": actions_url,
-                    "RASA_TRACKER_DB": str(var_dir / "rasa-tracker.db"),
-                }),
+                env=base_env({"ACTION_ENDPOINT_URL": actions_url, **self.tracker.rasa_env()}),
                 startup_timeout=300,
                 log_path=logs / "rasa.log",
             ),
@@ -265,7 +342,8 @@ class Stack:
                       "--host", LOOPBACK, "--port", str(ports.app)],
                 health_url=f"http://{LOOPBACK}:{ports.app}/healthz",
                 cwd=ROOT,
-                env=base_env({"APP_RASA_URL": f"http://{LOOPBACK}:{ports.rasa}"}),
+                env=base_env({"APP_RASA_URL": f"http://{LOOPBACK}:{ports.rasa}",
+                               **data_env, **(app_env or {})}),
                 startup_timeout=120,
                 log_path=logs / "app.log",
             ),
@@ -333,6 +411,8 @@ def _up() -> int:
             log(f"  API docs      {base}/docs")
             log(f"  chat API      POST {base}/api/v1/chat")
             log(f"  health        {base}/healthz")
+            log(f"  admin         {base}/admin (APP_ADMIN_TOKEN)")
+            log(f"  tracker store {stack.tracker.dialect} ({stack.tracker.db})")
             log("Press Ctrl-C to stop.")
             while True:
                 for service in stack.services:

@@ -47,7 +47,7 @@ async def chat(
     except AssistantUnavailable as exc:
         retry = {"Retry-After": str(settings.retry_after_seconds)}
         raise ApiError(503, "assistant_unavailable", exc.language, headers=retry) from exc
-    return ChatResponse(language=reply.language, messages=reply.messages)
+    return ChatResponse(language=reply.language, messages=reply.messages, turn_id=reply.turn_id)
 
 
 def _check_language(requested: str | None, fallback: str) -> None:

@@ -8,6 +8,7 @@ from channels.conversation import ConversationService
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings
 from knowledge.search import Retriever
+from participation.service import ParticipationService
 
 
 def _settings(request: Request) -> ChannelSettings:
@@ -39,3 +40,14 @@ def _retriever(request: Request) -> Retriever:
 
 RetrieverDep = Annotated[Retriever, Depends(_retriever)]
 # --- end search ------------------------------------------------------------------------
+
+
+# --- participation (feedback, privacy, notices, admin) ---------------------------------
+def _participation(request: Request) -> ParticipationService:
+    # Created in the lifespan; its engine connects (and migrates) on first use.
+    service: ParticipationService = request.app.state.participation
+    return service
+
+
+ParticipationDep = Annotated[ParticipationService, Depends(_participation)]
+# --- end participation -----------------------------------------------------------------

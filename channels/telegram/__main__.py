@@ -18,6 +18,7 @@ from channels.conversation import ConversationService
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings
 from channels.telegram.application import ALLOWED_UPDATES, build_application
+from participation.service import ParticipationService
 
 logger = logging.getLogger("channels.telegram")
 
@@ -37,8 +38,11 @@ def main() -> int:
         )
         return 2
     rasa = RasaClient(str(settings.rasa_url), settings.rasa_timeout_seconds)
-    conversation = ConversationService(rasa, settings)
-    application = build_application(settings, conversation, on_shutdown=rasa.aclose)
+    participation = ParticipationService()
+    conversation = ConversationService(rasa, settings, participation)
+    application = build_application(
+        settings, conversation, participation=participation, on_shutdown=rasa.aclose
+    )
     logger.info("Polling %s for updates; Rasa at %s", settings.telegram_base_url, settings.rasa_url)
     try:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -37,6 +37,7 @@ from channels.telegram.flood import FloodLimiter
 from channels.telegram.i18n import FALLBACK_LANGUAGE, available_languages, translate
 from channels.telegram.rendering import PayloadKeys
 from channels.telegram.updates import PerChatUpdateProcessor
+from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ ShutdownHook = Callable[[], Awaitable[None]]
 
 # Only these update types are requested from Telegram; everything else is not sent.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-COMMANDS = ("start", "help", "language", "forget")
+COMMANDS = ("start", "help", "language", "forget", "export")
 
 # Handler groups: PTB runs at most one handler per group, groups in ascending order.
 GROUP_COMMANDS = 0
@@ -67,6 +68,7 @@ def build_application(
     settings: ChannelSettings,
     conversation: ConversationService,
     *,
+    participation: ParticipationService | None = None,
     on_shutdown: ShutdownHook | None = None,
 ) -> TelegramApplication:
     """Build (not start) the bot for `settings.telegram_mode`.
@@ -74,6 +76,8 @@ def build_application(
     Args:
         settings: gateway settings; the Telegram token must be set.
         conversation: the service every channel uses to talk to Rasa.
+        participation: the store `/export` and `/forget` read and erase (default:
+            one from the `PARTICIPATION_*` settings).
         on_shutdown: awaited after the bot has shut down (polling mode closes its
             own Rasa client here; in webhook mode the app's lifespan owns it).
 
@@ -114,6 +118,7 @@ def build_application(
     application.bot_data.update(
         {
             handlers.CONVERSATION: conversation,
+            handlers.PARTICIPATION: participation or ParticipationService(),
             handlers.PAYLOAD_KEYS: PayloadKeys(),
             handlers.DEFAULT_LANGUAGE: settings.default_language,
         }
@@ -130,6 +135,7 @@ def register_handlers(application: TelegramApplication) -> None:
         ("help", handlers.show_help),
         ("language", handlers.choose_language),
         ("forget", handlers.forget),
+        ("export", handlers.export),
     ):
         application.add_handler(CommandHandler(name, callback, _NEW_MESSAGE), GROUP_COMMANDS)
     application.add_handler(

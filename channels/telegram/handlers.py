@@ -8,12 +8,15 @@ texts come from `channels/telegram/i18n`; the assistant's from Rasa.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import re
 from typing import Any
 
-from telegram import Update
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -28,18 +31,19 @@ from channels.i18n import translate as translate_shared
 from channels.telegram.i18n import translate
 from channels.telegram.rendering import PayloadKeys, render, split_text
 from knowledge.languages import EU_LANGUAGES
+from participation.errors import ParticipationError
+from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-# Rasa 3.6 runs `action_restart` for this message: slots and dialogue state reset.
-RESTART_MESSAGE = "/restart"
 # `/language auto` drops the explicit choice; otherwise `hr`, `hr-HR` or `hr_hr`.
 AUTOMATIC = "auto"
 LANGUAGE_TAG = re.compile(r"[a-z]{2}(?:[-_][a-z]{2})?")
 
 # bot_data keys (shared objects, set by `build_application`).
 CONVERSATION = "conversation"
+PARTICIPATION = "participation"
 PAYLOAD_KEYS = "payload_keys"
 DEFAULT_LANGUAGE = "default_language"
 # chat_data keys (per chat; persisted when APP_TELEGRAM_STATE_FILE is set).
@@ -48,10 +52,24 @@ LAST_LANGUAGE = "last_reply_language"
 
 Context = ContextTypes.DEFAULT_TYPE
 
+EXPORT_FILENAME = "civic-assistant-my-data.json"
+# What can go wrong reading or erasing a user's data (the user is told to retry).
+STORE_ERRORS = (ParticipationError, SQLAlchemyError, OSError)
+
 
 def _conversation(context: Context) -> ConversationService:
     service: ConversationService = context.bot_data[CONVERSATION]
     return service
+
+
+def _participation(context: Context) -> ParticipationService:
+    service: ParticipationService = context.bot_data[PARTICIPATION]
+    return service
+
+
+def _sender_id(update: Update) -> str | None:
+    chat = update.effective_chat
+    return f"{CHANNEL}:{chat.id}" if chat is not None else None
 
 
 def _payload_keys(context: Context) -> PayloadKeys:
@@ -168,19 +186,46 @@ async def choose_language(update: Update, context: Context) -> None:
 
 
 async def forget(update: Update, context: Context) -> None:
-    """`/forget`: drop the chat's settings and restart its Rasa conversation.
+    """`/forget`: erase everything kept about this chat and start afresh.
 
-    Rasa resets the tracker (slots, dialogue state) on `/restart`; stored events are
-    kept, so this is a fresh start, not data erasure.
+    The participation store erases the chat's questions, votes, subscriptions,
+    proposals and tickets and its Rasa conversation (tracker events), so the next
+    message starts a new conversation. The chat's settings (`/language`) go too.
     """
     language = chat_language(update, context)
-    _chat_data(context).clear()
-    try:
-        await _conversation(context).handle(_turn(update, context, RESTART_MESSAGE))
-    except AssistantUnavailable:
-        await _send_text(update, context, translate_shared("error.assistant_unavailable", language))
+    sender_id = _sender_id(update)
+    if sender_id is None:
         return
+    try:
+        await asyncio.to_thread(_participation(context).forget_user, sender_id)
+    except STORE_ERRORS:
+        logger.exception("Erasing a Telegram user's data failed")
+        await _send_text(update, context, translate("forget.failed", language))
+        return
+    _chat_data(context).clear()
     await _send_text(update, context, translate("forget.done", language))
+
+
+async def export(update: Update, context: Context) -> None:
+    """`/export`: send the chat everything kept about it, as a JSON file."""
+    language = chat_language(update, context)
+    chat = update.effective_chat
+    sender_id = _sender_id(update)
+    if chat is None or sender_id is None:
+        return
+    try:
+        data = await asyncio.to_thread(_participation(context).export_user, sender_id)
+    except STORE_ERRORS:
+        logger.exception("Exporting a Telegram user's data failed")
+        await _send_text(update, context, translate("export.failed", language))
+        return
+    data["telegram_settings"] = dict(_chat_data(context))
+    content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    await context.bot.send_document(
+        chat_id=chat.id,
+        document=InputFile(content, filename=EXPORT_FILENAME),
+        caption=translate("export.caption", language),
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:

@@ -33,6 +33,7 @@ from channels.schemas import ErrorResponse
 from channels.settings import ChannelSettings
 from channels.telegram.application import TelegramApplication, build_application
 from channels.telegram.updates import RecentUpdateIds
+from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +59,16 @@ class TelegramWebhook:
 
     @classmethod
     def from_settings(
-        cls, settings: ChannelSettings, conversation: ConversationService
+        cls,
+        settings: ChannelSettings,
+        conversation: ConversationService,
+        participation: ParticipationService | None = None,
     ) -> TelegramWebhook:
         """Build the bot for webhook mode from the gateway settings."""
         if settings.telegram_webhook_secret is None:
             raise ValueError("APP_TELEGRAM_WEBHOOK_SECRET is not set")
         return cls(
-            build_application(settings, conversation),
+            build_application(settings, conversation, participation=participation),
             settings.telegram_webhook_secret.get_secret_value(),
             settings.telegram_startup_retry_seconds,
         )
@@ -172,7 +176,9 @@ def build_router() -> APIRouter:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        webhook = TelegramWebhook.from_settings(app.state.settings, app.state.conversation)
+        webhook = TelegramWebhook.from_settings(
+            app.state.settings, app.state.conversation, app.state.participation
+        )
         app.state.telegram = webhook
         await webhook.start()
         try:

@@ -45,7 +45,11 @@
     send: "M4 12l16-8-6 16-2.5-6.5z M11.5 13.5L20 4",
     trash: "M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3",
     alert: "M12 3l10 18H2zM12 10v4M12 17.5v.5",
+    thumbUp: "M7 10v10H4V10zM7 10l4-7a2 2 0 0 1 3 2l-1 5h5.5a2 2 0 0 1 2 2.3l-1.2 6A2 2 0 0 1 17.3 20H7",
+    thumbDown: "M7 14V4H4v10zM7 14l4 7a2 2 0 0 0 3-2l-1-5h5.5a2 2 0 0 0 2-2.3l-1.2-6A2 2 0 0 0 17.3 4H7",
   };
+  const SENDER_HEADER = "X-Sender-Id";
+  const RATINGS = ["up", "down"];
   // Last resort only (i18n files unreachable); the real texts are in i18n/en.json.
   const FALLBACK_TEXTS = {
     "launcher.label": "Ask the assistant",
@@ -200,6 +204,9 @@
         .map((l) => ({ title: asText(l.title), url: asText(l.url) })),
       lang: normaliseLanguage(item.lang),
       failed: item.failed === true,
+      // Feedback: the server's id of the turn this answer ends, and the user's vote on it.
+      turnId: Number.isInteger(item.turnId) && item.turnId > 0 ? item.turnId : null,
+      rating: RATINGS.includes(item.rating) ? item.rating : null,
     };
     return message.text || message.links.length ? message : null;
   }
@@ -377,7 +384,7 @@
     );
     ui.clear = h(
       "button",
-      { type: "button", class: "ca-icon-button ca-clear", onclick: () => clearData({ focus: true }) },
+      { type: "button", class: "ca-icon-button ca-clear", onclick: () => deleteMyData({ focus: true }) },
       [icon("trash")],
     );
     const header = h("div", { class: "ca-header" }, [
@@ -496,7 +503,7 @@
     let previous = null;
     state.messages.forEach((message, index) => {
       const withButtons = index === state.messages.length - 1 && !busy;
-      const key = [texts.__lang, message.failed, withButtons].join("|");
+      const key = [texts.__lang, message.failed, withButtons, message.rating].join("|");
       let entry = rendered.get(message);
       if (!entry || entry.key !== key) {
         const element = renderMessage(message, withButtons);
@@ -549,6 +556,7 @@
     }
     item.appendChild(bubble);
     if (message.failed) item.appendChild(h("p", { class: "ca-not-sent", text: t("message.notSent") }));
+    if (fromBot && message.turnId) item.appendChild(feedbackButtons(message));
     if (fromBot && withButtons && message.buttons.length) {
       const group = h("div", { class: "ca-quick-replies", role: "group", "aria-label": t("suggestions") });
       for (const button of message.buttons)
@@ -556,6 +564,61 @@
       item.appendChild(group);
     }
     return item;
+  }
+
+  // Thumbs up/down under an answer the server recorded (it sent a turn id with it).
+  function feedbackButtons(message) {
+    const group = h("div", { class: "ca-feedback", role: "group", "aria-label": t("feedback.label") });
+    const labels = { up: t("feedback.up"), down: t("feedback.down") };
+    for (const rating of RATINGS) {
+      group.appendChild(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "ca-icon-button ca-feedback-" + rating,
+            "aria-label": labels[rating],
+            title: labels[rating],
+            "aria-pressed": String(message.rating === rating),
+            onclick: () => rate(message, rating),
+          },
+          [icon(rating === "up" ? "thumbUp" : "thumbDown")],
+        ),
+      );
+    }
+    return group;
+  }
+
+  async function rate(message, rating) {
+    const body = { sender: state.sender, turn_id: message.turnId, rating };
+    let ok = false;
+    try {
+      const response = await fetch(config.apiBase + "/api/v1/feedback", {
+        method: "POST",
+        headers: requestHeaders({ "Content-Type": "application/json" }),
+        body: JSON.stringify(body),
+        credentials: "omit",
+      });
+      ok = response.ok;
+    } catch (error) {
+      ok = false;
+    }
+    if (!ok) {
+      announce(t("feedback.failed"));
+      return;
+    }
+    message.rating = rating;
+    persist();
+    renderLog();
+    const pressed = ui.log.querySelector(".ca-feedback-" + rating + "[aria-pressed='true']");
+    if (pressed) pressed.focus();
+    announce(t("feedback.thanks"));
+  }
+
+  function requestHeaders(extra) {
+    const headers = Object.assign({}, extra);
+    if (config.language) headers["Accept-Language"] = config.language;
+    return headers;
   }
 
   // A quick reply is in the language of the message that offered it: payloads such as
@@ -765,6 +828,8 @@
         }),
       )
       .filter(Boolean);
+    const turnId = Number.isInteger(data.turn_id) ? data.turn_id : null;
+    if (turnId && replies.length) replies[replies.length - 1].turnId = turnId; // rate the whole answer once
     state.messages.push(...replies);
     state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
     if (language) state.replyLanguage = language;
@@ -778,6 +843,30 @@
     }
     const spoken = replies.map((m) => [m.text, ...m.links.map((l) => l.title)].filter(Boolean).join(" "));
     announce(t("message.assistant") + " " + spoken.join(" "));
+  }
+
+  // "Delete my data": first on the server (what it keeps about this conversation, the
+  // Rasa history included), then in this browser; if the server cannot be reached,
+  // nothing is forgotten locally, so that the user can try again with the same id.
+  async function forgetOnServer() {
+    try {
+      const response = await fetch(config.apiBase + "/api/v1/me", {
+        method: "DELETE",
+        headers: requestHeaders({ [SENDER_HEADER]: state.sender }),
+        credentials: "omit",
+      });
+      return response.ok;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  async function deleteMyData(options) {
+    if (!(await forgetOnServer())) {
+      showError(t("clear.failed"), false);
+      return;
+    }
+    await clearData(options);
   }
 
   function clearData(options) {
@@ -818,8 +907,8 @@
     version: VERSION,
     open: () => ui.panel && setOpen(true),
     close: () => ui.panel && setOpen(false),
-    /** Delete the conversation and sender id kept in this browser ("delete my data"). */
-    clearData: () => (ui.panel ? clearData({ focus: false }) : Promise.resolve(store.clear())),
+    /** Delete what the server keeps about this conversation, then the browser's copy. */
+    clearData: () => (ui.panel ? deleteMyData({ focus: false }) : forgetOnServer().then((ok) => ok && store.clear())),
     setLanguage: (code) => {
       if (!ui.language) return;
       ui.language.value = languages[code] ? code : "";

@@ -25,6 +25,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -39,6 +41,7 @@ COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 MAX_TEXT_UNITS = 4096
 MAX_CALLBACK_BYTES = 64
 MAX_LONG_POLL_SECONDS = 5.0
+MAX_CAPTION_CHARS = 1024
 
 # How form-encoded values are typed (Telegram parses them by each method's schema).
 JSON_FIELDS = {
@@ -186,6 +189,17 @@ class BotApiPeer(JsonServer):
                 self._changed.wait(remaining)
             return self.texts(chat_id)
 
+    def documents(self, chat_id: int) -> list[dict[str, Any]]:
+        """Parameters of every successful sendDocument to `chat_id` (file under `document`)."""
+        return [
+            c.params for c in self.calls_to("sendDocument") if c.params.get("chat_id") == chat_id
+        ]
+
+    def know_chat(self, chat_id: int) -> None:
+        """Let the bot write to `chat_id` as if the user had started it earlier."""
+        with self._changed:
+            self._known_chats.add(chat_id)
+
     def pending_updates(self) -> list[dict[str, Any]]:
         with self._changed:
             return list(self._pending)
@@ -307,6 +321,8 @@ class BotApiPeer(JsonServer):
             return {**_decode(raw), **json.loads(body)}
         if body and content_type.startswith("application/x-www-form-urlencoded"):
             raw.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        elif body and content_type.startswith("multipart/form-data"):
+            return {**_decode(raw), **_multipart(content_type, body)}
         elif body:
             raise ApiError(400, f"Bad Request: the peer does not accept {content_type!r}")
         return _decode(raw)
@@ -411,6 +427,24 @@ class BotApiPeer(JsonServer):
             **({"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}),
         }
 
+    def _api_senddocument(self, params: dict[str, Any]) -> Any:
+        chat_id = params.get("chat_id")
+        document = params.get("document")
+        if chat_id not in self._known_chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        if not isinstance(document, dict) or not document.get("content"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if len(str(params.get("caption", ""))) > MAX_CAPTION_CHARS:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self._chat(int(chat_id)),
+            "from": self._bot_user(),
+            "document": {"file_id": "Fdoc", "file_unique_id": "Udoc",
+                         "file_name": document.get("filename")},
+        }  # fmt: skip
+
     def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
         query_id = params.get("callback_query_id")
         if query_id not in self._callback_ids:
@@ -434,6 +468,22 @@ class BotApiPeer(JsonServer):
         with self._changed:
             self.commands[params.get("language_code")] = commands
         return True
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """Fields of a multipart/form-data upload; files as {"filename", "content"}."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[str(name)] = {"filename": filename, "content": payload}
+        else:
+            fields[str(name)] = _decode({str(name): payload.decode("utf-8")})[str(name)]
+    return fields
 
 
 def _allowed(update: dict[str, Any], allowed: list[str] | None) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from channels.app import create_app
 from channels.settings import ChannelSettings
+from participation.service import ParticipationService
 from stack import free_port
 from tests.channels.telegram.botapi_peer import TOKEN, BotApiPeer
 from tests.channels.telegram.loopback import serve_app
@@ -45,9 +46,20 @@ def webhook_settings(
 
 
 @contextmanager
-def run_gateway(botapi: BotApiPeer, rasa_url: str, **overrides: Any) -> Iterator[Gateway]:
+def run_gateway(
+    botapi: BotApiPeer,
+    rasa_url: str,
+    *,
+    participation: ParticipationService | None = None,
+    **overrides: Any,
+) -> Iterator[Gateway]:
     """Serve create_app(settings) over HTTP; the bot registers its webhook on start."""
     port = free_port()
     settings = webhook_settings(botapi, rasa_url, port, **overrides)
-    with serve_app(create_app(settings), port) as url:
+    app = create_app(
+        settings,
+        participation=participation,
+        participation_settings=participation.settings if participation else None,
+    )
+    with serve_app(app, port) as url:
         yield Gateway(url=url, settings=settings)

@@ -9,6 +9,8 @@ import pytest
 
 from channels.telegram.i18n import translate
 from knowledge.languages import EU_LANGUAGES
+from participation.service import ParticipationService
+from participation.settings import ParticipationSettings
 from tests.channels.telegram.botapi_peer import TOKEN, BotApiPeer
 from tests.channels.telegram.gateway import SECRET, Gateway, run_gateway
 from tests.channels.telegram.rasa_peer import RasaPeer
@@ -60,18 +62,54 @@ def test_language_without_a_choice_explains_how_to_choose(
     assert botapi.wait_texts(403, 1) == [translate("language.automatic", "de", codes=CODES)]
 
 
-def test_forget_drops_the_choice_and_restarts_the_rasa_conversation(
-    gateway: Gateway, botapi: BotApiPeer, rasa: RasaPeer
+def test_forget_erases_the_chats_data_and_its_rasa_conversation(
+    gateway: Gateway, botapi: BotApiPeer, rasa: RasaPeer, store: ParticipationService
 ) -> None:
     command(botapi, 404, "/language hr")
+    command(botapi, 404, "What is CERV?")
+    botapi.wait_texts(404, 2)
+    store.subscribe(user_id="telegram:404", language="hr", kind="events_city", target="Rijeka")
+    assert store.export_user("telegram:404")["questions"], "the turn was recorded"
     command(botapi, 404, "/forget")
     command(botapi, 404, "hello")
-    texts = botapi.wait_texts(404, 3)
-    assert texts[1] == translate("forget.done", "hr")
-    assert texts[2] == "[en] hello"
-    restart, hello = rasa.requests
-    assert (restart.sender, restart.message) == ("telegram:404", "/restart")
-    assert "lang_pref" not in restart.metadata and "lang_pref" not in hello.metadata
+    texts = botapi.wait_texts(404, 4)
+    assert texts[2] == translate("forget.done", "hr")
+    assert texts[3] == "[en] hello"  # the /language choice is gone too
+    data = store.export_user("telegram:404")
+    assert data["subscriptions"] == []
+    assert [q["text"] for q in data["questions"]] == ["hello"]  # only what came after
+    assert [r.message for r in rasa.requests] == ["What is CERV?", "hello"]
+
+
+def test_export_sends_the_chats_data_as_a_json_file(
+    gateway: Gateway, botapi: BotApiPeer, store: ParticipationService
+) -> None:
+    command(botapi, 405, "What is CERV?", "de")
+    botapi.wait_texts(405, 1)
+    command(botapi, 405, "/export", "de")
+    [call] = botapi.wait_for("sendDocument")
+    document = call.params
+    assert document["chat_id"] == 405
+    assert document["caption"] == translate("export.caption", "de")
+    assert document["document"]["filename"] == "civic-assistant-my-data.json"
+    data = json.loads(document["document"]["content"])
+    assert data["user_id"] == "telegram:405"
+    assert [q["text"] for q in data["questions"]] == ["What is CERV?"]
+
+
+def test_forget_and_export_apologise_when_the_store_fails(
+    botapi: BotApiPeer, rasa: RasaPeer, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-dir").write_text("a file where the database folder should be")
+    broken = ParticipationService(
+        ParticipationSettings(database_url=f"sqlite:///{tmp_path / 'not-a-dir' / 'p.db'}")
+    )
+    with run_gateway(botapi, rasa.url, participation=broken):
+        botapi.wait_for("setWebhook")
+        command(botapi, 406, "/forget", "it")
+        command(botapi, 406, "/export", "it")
+        texts = botapi.wait_texts(406, 2)
+    assert texts == [translate("forget.failed", "it"), translate("export.failed", "it")]
 
 
 @pytest.mark.parametrize("text", ["/unknown", "/restart", "/greet"])
@@ -86,7 +124,7 @@ def test_other_commands_are_not_forwarded_as_intents(
 def test_the_command_menu_is_published_per_language(gateway: Gateway, botapi: BotApiPeer) -> None:
     botapi.wait_for("setMyCommands", count=7)
     names = [c["command"] for c in botapi.commands[None]]
-    assert names == ["start", "help", "language", "forget"]
+    assert names == ["start", "help", "language", "forget", "export"]
     croatian = {c["command"]: c["description"] for c in botapi.commands["hr"]}
     assert croatian["forget"] == translate("command.forget", "hr")
 

@@ -1,0 +1,370 @@
+"""The admin API (`/admin/api/...`) and the dashboard page (`/admin`).
+
+Every `/admin/api` route needs `Authorization: Bearer <APP_ADMIN_TOKEN>`; without the
+right token it answers 401 before reading anything else of the request. With
+`APP_ADMIN_TOKEN` unset the admin API is disabled: every route answers 401
+`admin_disabled`. The page itself is a static shell with no data (the admin types the
+token into it), so it is served without a token.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+
+from channels.api.deps import ParticipationDep, SettingsDep
+from channels.api.storage import call_store
+from channels.errors import ApiError, language_from_headers
+from channels.schemas import ErrorResponse
+from participation.errors import InvalidInputError, NotFoundError
+from participation.types import (
+    PROPOSAL_STATUSES,
+    TABLE_NAMES,
+    TICKET_STATUSES,
+    CsvValue,
+    ProposalStatus,
+    ProposalView,
+    TableName,
+    TicketStatus,
+    TicketView,
+)
+
+API_PREFIX = "/admin/api"
+DASHBOARD = Path(__file__).resolve().parent.parent / "static" / "admin" / "index.html"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# Spreadsheets run cells starting with these as formulas: exported user text must not.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_DAYS = 366
+MAX_LIMIT = 500
+MODERATION_STATUSES = ("published", "rejected")
+
+
+def _language(request: Request) -> str:
+    default: str = request.app.state.settings.default_language
+    return language_from_headers(request, default=default)
+
+
+def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """401 unless the request carries the configured admin token (constant-time check)."""
+    language = _language(request)
+    challenge = {"WWW-Authenticate": 'Bearer realm="admin"'}
+    expected = request.app.state.settings.admin_token
+    if expected is None:
+        raise ApiError(401, "admin_disabled", language, headers=challenge)
+    scheme, _, token = (authorization or "").partition(" ")
+    given = token.strip().encode("utf-8")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        given, expected.get_secret_value().encode("utf-8")
+    ):
+        raise ApiError(401, "admin_unauthorized", language, headers=challenge)
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or wrong token, or admin disabled"},
+    503: {"model": ErrorResponse, "description": "Storage unavailable; retry"},
+}
+
+router = APIRouter(
+    prefix=API_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=_ERRORS
+)
+page_router = APIRouter(tags=["admin"])
+
+
+@page_router.get("/admin", include_in_schema=False)
+async def dashboard() -> FileResponse:
+    """The dashboard (HTML, CSS and JS only; data comes from the API with the token)."""
+    return FileResponse(DASHBOARD)
+
+
+# --- response bodies ---------------------------------------------------------------------
+
+
+class ProposalList(BaseModel):
+    """Proposals, newest first."""
+
+    proposals: list[ProposalView]
+
+
+class ModerationRequest(BaseModel):
+    """Publish or reject a proposal; a rejection needs a reason the author will see."""
+
+    status: str = Field(description="`published` or `rejected`.")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class TicketList(BaseModel):
+    """Handoff tickets, newest first."""
+
+    tickets: list[TicketView]
+
+
+class SubscriptionCount(BaseModel):
+    """Active subscriptions, in total and per kind."""
+
+    count: int
+    by_kind: dict[str, int]
+
+
+class DailyQuestions(BaseModel):
+    """Questions of one day in one language."""
+
+    day: str
+    language: str
+    questions: int
+    unanswered: int
+
+
+class StatsResponse(BaseModel):
+    """Figures of the dashboard over the last `days` days."""
+
+    days: int
+    questions_per_day: list[DailyQuestions]
+    subscriptions: int
+    subscriptions_by_kind: dict[str, int]
+    proposals_by_status: dict[str, int]
+    open_tickets: int
+    feedback_up: int
+    feedback_down: int
+
+
+class UnansweredItem(BaseModel):
+    """A masked question the assistant could not answer."""
+
+    language: str
+    text: str
+    count: int
+    last_asked: str
+
+
+class RatedItem(BaseModel):
+    """A record and the votes on the answers that cited it."""
+
+    language: str
+    record_id: str
+    up: int
+    down: int
+    score: int
+
+
+class ContentGapsResponse(BaseModel):
+    """What editors should add or fix, per language."""
+
+    unanswered: list[UnansweredItem]
+    low_rated: list[RatedItem]
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _status(value: str | None, allowed: tuple[str, ...], language: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    status = value.strip().lower()
+    if status not in allowed:
+        values = {"value": value[:32], "allowed": ", ".join(allowed)}
+        raise ApiError(422, "status_invalid", language, values=values)
+    return status
+
+
+def _csv_cell(value: CsvValue) -> CsvValue:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(header: tuple[str, ...], rows: list[tuple[CsvValue, ...]]) -> str:
+    """CSV text of a table export, with formula-like cells neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+# --- routes ------------------------------------------------------------------------------
+
+
+@router.get("/proposals", response_model=ProposalList)
+async def list_proposals(
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+    status: Annotated[str | None, Query(description="pending, published or rejected")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> ProposalList:
+    """Citizens' proposals, optionally of one status (moderation queue: `pending`)."""
+    language = _language(request)
+    wanted: ProposalStatus | None = _status(status, PROPOSAL_STATUSES, language)  # type: ignore[assignment]
+    found = await call_store(
+        language, settings.retry_after_seconds, participation.list_proposals, wanted, limit
+    )
+    return ProposalList(proposals=found)
+
+
+@router.post(
+    "/proposals/{reference}/moderation",
+    response_model=ProposalView,
+    responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+)
+async def moderate_proposal(
+    reference: str,
+    body: ModerationRequest,
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+) -> ProposalView:
+    """Publish or reject (with a reason) one proposal."""
+    language = _language(request)
+    status: ProposalStatus | None = _status(body.status, MODERATION_STATUSES, language)  # type: ignore[assignment]
+    if status is None:
+        values = {"value": "", "allowed": ", ".join(MODERATION_STATUSES)}
+        raise ApiError(422, "status_invalid", language, values=values)
+    reason = (body.reason or "").strip() or None
+    if status == "rejected" and reason is None:
+        raise ApiError(422, "reason_required", language)
+    try:
+        return await call_store(
+            language,
+            settings.retry_after_seconds,
+            participation.moderate,
+            reference,
+            status,
+            reason,
+        )
+    except NotFoundError as exc:
+        values = {"reference": reference[:40]}
+        raise ApiError(404, "proposal_not_found", language, values=values) from exc
+    except InvalidInputError as exc:
+        raise ApiError(422, "invalid_input", language, values={"field": exc.field}) from exc
+
+
+@router.get("/tickets", response_model=TicketList)
+async def list_tickets(
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+    status: Annotated[str | None, Query(description="open or closed")] = None,
+) -> TicketList:
+    """Handoff tickets, optionally only `open` or `closed` ones."""
+    language = _language(request)
+    wanted: TicketStatus | None = _status(status, TICKET_STATUSES, language)  # type: ignore[assignment]
+    found = await call_store(
+        language, settings.retry_after_seconds, participation.list_tickets, wanted
+    )
+    return TicketList(tickets=found)
+
+
+@router.post(
+    "/tickets/{reference}/close",
+    response_model=TicketView,
+    responses={404: {"model": ErrorResponse}},
+)
+async def close_ticket(
+    reference: str, request: Request, settings: SettingsDep, participation: ParticipationDep
+) -> TicketView:
+    """Close a ticket once a person has answered it."""
+    language = _language(request)
+    try:
+        return await call_store(
+            language, settings.retry_after_seconds, participation.close_ticket, reference
+        )
+    except NotFoundError as exc:
+        values = {"reference": reference[:40]}
+        raise ApiError(404, "ticket_not_found", language, values=values) from exc
+
+
+@router.get("/subscriptions", response_model=SubscriptionCount)
+async def subscriptions(
+    request: Request, settings: SettingsDep, participation: ParticipationDep
+) -> SubscriptionCount:
+    """How many reminder subscriptions are active, in total and per kind."""
+    language = _language(request)
+    stats = await call_store(language, settings.retry_after_seconds, participation.stats)
+    return SubscriptionCount(count=stats.subscriptions, by_kind=dict(stats.subscriptions_by_kind))
+
+
+@router.get("/stats", response_model=StatsResponse)
+async def stats(
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+    days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30,
+) -> StatsResponse:
+    """Questions per day and language, subscriptions, proposals, tickets and votes."""
+    language = _language(request)
+    found = await call_store(language, settings.retry_after_seconds, participation.stats, days)
+    return StatsResponse(
+        days=found.days,
+        questions_per_day=[
+            DailyQuestions(
+                day=d.day.isoformat(),
+                language=d.language,
+                questions=d.questions,
+                unanswered=d.unanswered,
+            )
+            for d in found.questions_per_day
+        ],
+        subscriptions=found.subscriptions,
+        subscriptions_by_kind=dict(found.subscriptions_by_kind),
+        proposals_by_status=dict(found.proposals_by_status),
+        open_tickets=found.open_tickets,
+        feedback_up=found.feedback_up,
+        feedback_down=found.feedback_down,
+    )
+
+
+@router.get("/content-gaps", response_model=ContentGapsResponse)
+async def content_gaps(
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+    language: Annotated[str | None, Query(description="Only this language")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+) -> ContentGapsResponse:
+    """Most frequent unanswered questions and lowest-rated records, per language."""
+    error_language = _language(request)
+    gaps = await call_store(
+        error_language,
+        settings.retry_after_seconds,
+        participation.content_gaps,
+        (language or "").strip().lower() or None,
+        limit,
+    )
+    return ContentGapsResponse(
+        unanswered=[
+            UnansweredItem(
+                language=u.language, text=u.text, count=u.count, last_asked=u.last_asked.isoformat()
+            )
+            for u in gaps.unanswered
+        ],
+        low_rated=[RatedItem(**asdict(r), score=r.score) for r in gaps.low_rated],
+    )
+
+
+@router.get(
+    "/export/{table}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 404: {"model": ErrorResponse}},
+)
+async def export_table(
+    table: str, request: Request, settings: SettingsDep, participation: ParticipationDep
+) -> Response:
+    """One table as CSV (proposals, tickets, subscriptions, questions, feedback)."""
+    language = _language(request)
+    if table not in TABLE_NAMES:
+        values = {"name": table[:32], "allowed": ", ".join(TABLE_NAMES)}
+        raise ApiError(404, "unknown_table", language, values=values)
+    name: TableName = table  # type: ignore[assignment]
+    header, rows = await call_store(
+        language, settings.retry_after_seconds, participation.table_rows, name
+    )
+    disposition = {"Content-Disposition": f'attachment; filename="{table}.csv"'}
+    return Response(to_csv(header, rows), media_type=CSV_MEDIA_TYPE, headers=disposition)
