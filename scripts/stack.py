@@ -15,6 +15,7 @@ import argparse
 import fcntl
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -387,10 +388,19 @@ class Stack:
         self.stop()
 
 
+def _admin_token() -> tuple[str, bool]:
+    """APP_ADMIN_TOKEN if set, else a random one for this run (True = generated)."""
+    configured = os.environ.get("APP_ADMIN_TOKEN")
+    if configured:
+        return configured, False
+    return secrets.token_urlsafe(24), True
+
+
 def _up() -> int:
     model = ensure_model()
     ports = Ports.from_env()
-    stack = Stack(ports, ROOT / "var", model)
+    admin_token, generated = _admin_token()
+    stack = Stack(ports, ROOT / "var", model, app_env={"APP_ADMIN_TOKEN": admin_token})
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -411,7 +421,11 @@ def _up() -> int:
             log(f"  API docs      {base}/docs")
             log(f"  chat API      POST {base}/api/v1/chat")
             log(f"  health        {base}/healthz")
-            log(f"  admin         {base}/admin (APP_ADMIN_TOKEN)")
+            if generated:
+                log(f"  admin         {base}/admin (token for this run: {admin_token};")
+                log("                set APP_ADMIN_TOKEN to choose one)")
+            else:
+                log(f"  admin         {base}/admin (token: APP_ADMIN_TOKEN)")
             log(f"  tracker store {stack.tracker.dialect} ({stack.tracker.db})")
             log("Press Ctrl-C to stop.")
             while True:
