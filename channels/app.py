@@ -12,7 +12,18 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from channels import reminders
-from channels.api import admin, calendar, chat, feedback, health, me, search, unsubscribe
+from channels.api import (
+    admin,
+    calendar,
+    chat,
+    feedback,
+    health,
+    me,
+    proposals,
+    search,
+    subscriptions,
+    unsubscribe,
+)
 from channels.conversation import ConversationService
 from channels.errors import install_error_handlers
 from channels.events import EventSource
@@ -98,6 +109,8 @@ def create_app(
     app.include_router(search.router)
     app.include_router(feedback.router)
     app.include_router(me.router)
+    app.include_router(proposals.router)
+    app.include_router(subscriptions.router)
     app.include_router(unsubscribe.router)
     app.include_router(calendar.router)
     app.include_router(admin.router)

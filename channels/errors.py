@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,14 +28,30 @@ class ApiError(Exception):
         *,
         headers: dict[str, str] | None = None,
         values: Mapping[str, object] | None = None,
+        message_key: str | None = None,
+        suggestions: Sequence[str] = (),
     ) -> None:
-        """Remember what to render; the message is translated when rendered."""
+        """Remember what to render; the message is translated when rendered.
+
+        Args:
+            status_code: HTTP status.
+            code: Stable machine-readable code (`error.<code>` is the message's key).
+            language: Language of the message.
+            headers: Extra response headers (`Retry-After`).
+            values: Placeholders of the message.
+            message_key: Another message for the same code, when one code needs
+                several wordings (an unknown theme, programme or city).
+            suggestions: Valid values the caller may have meant, also sent as a list
+                so that programs need not parse the message.
+        """
         super().__init__(code)
         self.status_code = status_code
         self.code = code
         self.language = language
         self.headers = headers
         self.values = dict(values or {})
+        self.message_key = message_key or f"error.{code}"
+        self.suggestions = list(suggestions)
 
 
 def language_from_headers(request: Request, default: str = "en") -> str:
@@ -50,13 +66,14 @@ def language_from_headers(request: Request, default: str = "en") -> str:
 
 def error_response(error: ApiError) -> JSONResponse:
     """Render an ApiError as the documented JSON body."""
-    body = {
-        "error": {
-            "code": error.code,
-            "message": translate(f"error.{error.code}", error.language, **error.values),
-            "language": error.language,
-        }
+    detail: dict[str, object] = {
+        "code": error.code,
+        "message": translate(error.message_key, error.language, **error.values),
+        "language": error.language,
     }
+    if error.suggestions:
+        detail["suggestions"] = error.suggestions
+    body = {"error": detail}
     return JSONResponse(status_code=error.status_code, content=body, headers=error.headers)
 
 

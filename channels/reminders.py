@@ -4,15 +4,15 @@
 event's deadline) and hands each one out once (`claim_due` is atomic, so a restart or a
 second gateway never sends it twice). This module delivers what it claimed:
 
-- Telegram users get a message from the running bot (webhook mode), with a one-tap
-  unsubscribe link;
+- Telegram users get a message from the running bot (webhook mode in the gateway, or
+  `python -m channels.telegram` in polling mode), with a one-tap unsubscribe link;
 - subscribers who gave an e-mail address get an e-mail (stdlib smtplib, in a thread)
   when `PARTICIPATION_SMTP_HOST` is set;
 - web and API users see reminders as notices the next time the widget asks
   (`GET /api/v1/notices`), so nothing is claimed for them here.
 
-A scheduler in the app's lifespan runs `ReminderDelivery.run_once` every
-`APP_REMINDER_INTERVAL_SECONDS`.
+A scheduler (`start_scheduler`) in the app's lifespan, and in the polling process,
+runs `ReminderDelivery.run_once` every `APP_REMINDER_INTERVAL_SECONDS`.
 """
 
 from __future__ import annotations
@@ -291,28 +291,7 @@ def build_router() -> APIRouter:
             _running_bot(app),
         )
         app.state.reminders = delivery
-        scheduler = AsyncIOScheduler(timezone=dt.UTC)
-        scheduler.add_job(
-            _run_logged,
-            "interval",
-            args=[delivery],
-            id=JOB_ID,
-            seconds=settings.reminder_interval_seconds,
-            next_run_time=utc_now(),
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.add_job(
-            _purge_logged,
-            "interval",
-            args=[app.state.participation],
-            id=PURGE_JOB_ID,
-            hours=settings.purge_interval_hours,
-            next_run_time=utc_now(),
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.start()
+        scheduler = start_scheduler(delivery, settings, purge=app.state.participation)
         try:
             yield
         finally:
@@ -320,6 +299,43 @@ def build_router() -> APIRouter:
             await delivery.wait_idle()
 
     return APIRouter(lifespan=lifespan)
+
+
+def start_scheduler(
+    delivery: ReminderDelivery,
+    settings: ChannelSettings,
+    *,
+    purge: ParticipationService | None = None,
+) -> AsyncIOScheduler:
+    """Start the delivery job (and the retention purge of `purge`) on the running loop.
+
+    The gateway runs both; the Telegram polling process runs only the delivery, so
+    that its bot can push reminders without a second purge job.
+    """
+    scheduler = AsyncIOScheduler(timezone=dt.UTC)
+    scheduler.add_job(
+        _run_logged,
+        "interval",
+        args=[delivery],
+        id=JOB_ID,
+        seconds=settings.reminder_interval_seconds,
+        next_run_time=utc_now(),
+        max_instances=1,
+        coalesce=True,
+    )
+    if purge is not None:
+        scheduler.add_job(
+            _purge_logged,
+            "interval",
+            args=[purge],
+            id=PURGE_JOB_ID,
+            hours=settings.purge_interval_hours,
+            next_run_time=utc_now(),
+            max_instances=1,
+            coalesce=True,
+        )
+    scheduler.start()
+    return scheduler
 
 
 async def _run_logged(delivery: ReminderDelivery) -> None:

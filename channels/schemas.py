@@ -86,6 +86,9 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     language: str
+    suggestions: list[str] | None = Field(
+        default=None, description="Valid values the caller may have meant (unknown_target)."
+    )
 
 
 class ErrorResponse(BaseModel):

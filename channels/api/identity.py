@@ -48,3 +48,32 @@ def _sender_user(
 
 SenderUserDep = Annotated[str, Depends(_sender_user)]
 """The participation user id named by the `X-Sender-Id` header (422 when missing)."""
+
+
+def _optional_sender_user(
+    request: Request,
+    sender: Annotated[str | None, Header(alias=SENDER_HEADER)] = None,
+) -> str | None:
+    if sender is None:
+        return None
+    return user_id_for(sender, request_language(request))
+
+
+OptionalSenderUserDep = Annotated[str | None, Depends(_optional_sender_user)]
+"""Like `SenderUserDep`, but None without the header (routes that anyone may read)."""
+
+
+def body_language(requested: str | None, request: Request) -> str:
+    """The language a client chose in a JSON body, else the request's; 422 if unsupported.
+
+    Stored items (proposals, subscriptions) keep this language, so that later
+    answers about them (status, reminders) speak it too.
+    """
+    fallback = request_language(request)
+    if requested is None or not requested.strip():
+        return fallback
+    code = requested.strip().lower()
+    if code not in EU_LANGUAGES:
+        values = {"requested": requested[:16], "supported": ", ".join(EU_LANGUAGES)}
+        raise ApiError(422, "unsupported_language", fallback, values=values)
+    return code

@@ -27,6 +27,7 @@ async def call_store(
     language: str,
     retry_after_seconds: int,
     function: Callable[P, T],
+    /,
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> T:

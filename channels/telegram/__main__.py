@@ -2,8 +2,9 @@
 
 Reads the same `APP_*` settings as the gateway. Polling deletes any webhook of the
 bot, so it refuses to run while APP_TELEGRAM_MODE=webhook: that would silently cut
-off the production webhook. Stop with Ctrl-C (or SIGTERM); pending updates are
-answered first.
+off the production webhook. Due reminders of Telegram subscribers are pushed from
+here (APP_REMINDERS_ENABLED, every APP_REMINDER_INTERVAL_SECONDS), as the gateway does
+in webhook mode. Stop with Ctrl-C (or SIGTERM); pending updates are answered first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from channels.conversation import ConversationService
 from channels.rasa_client import RasaClient
 from channels.settings import ChannelSettings
 from channels.telegram.application import ALLOWED_UPDATES, build_application
+from channels.telegram.reminders import PollingReminders
 from participation.service import ParticipationService
 
 logger = logging.getLogger("channels.telegram")
@@ -40,8 +42,15 @@ def main() -> int:
     rasa = RasaClient(str(settings.rasa_url), settings.rasa_timeout_seconds)
     participation = ParticipationService()
     conversation = ConversationService(rasa, settings, participation)
+    # The gateway cannot push with a bot that lives in this process: deliver here.
+    reminders = PollingReminders(settings, participation)
     application = build_application(
-        settings, conversation, participation=participation, on_shutdown=rasa.aclose
+        settings,
+        conversation,
+        participation=participation,
+        on_start=reminders.start,
+        on_stop=reminders.stop,
+        on_shutdown=rasa.aclose,
     )
     logger.info("Polling %s for updates; Rasa at %s", settings.telegram_base_url, settings.rasa_url)
     try:

@@ -51,6 +51,7 @@ TelegramApplication = Application[
     None,
 ]
 ShutdownHook = Callable[[], Awaitable[None]]
+LifecycleHook = Callable[[TelegramApplication], Awaitable[None]]
 
 # Only these update types are requested from Telegram; everything else is not sent.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -69,6 +70,8 @@ def build_application(
     conversation: ConversationService,
     *,
     participation: ParticipationService | None = None,
+    on_start: LifecycleHook | None = None,
+    on_stop: LifecycleHook | None = None,
     on_shutdown: ShutdownHook | None = None,
 ) -> TelegramApplication:
     """Build (not start) the bot for `settings.telegram_mode`.
@@ -78,6 +81,10 @@ def build_application(
         conversation: the service every channel uses to talk to Rasa.
         participation: the store `/export` and `/forget` read and erase (default:
             one from the `PARTICIPATION_*` settings).
+        on_start: awaited once the bot is initialised, before updates are fetched
+            (polling mode starts its reminder delivery here).
+        on_stop: awaited once the bot stops taking updates, while it can still send
+            (polling mode stops its reminder delivery here).
         on_shutdown: awaited after the bot has shut down (polling mode closes its
             own Rasa client here; in webhook mode the app's lifespan owns it).
 
@@ -93,6 +100,12 @@ def build_application(
     async def post_init(application: TelegramApplication) -> None:
         await register_webhook(application, settings)
         await publish_commands(application)
+        if on_start is not None:
+            await on_start(application)
+
+    async def post_stop(application: TelegramApplication) -> None:
+        if on_stop is not None:
+            await on_stop(application)
 
     async def post_shutdown(_: TelegramApplication) -> None:
         if on_shutdown is not None:
@@ -107,6 +120,7 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(settings.telegram_concurrent_updates))
         .job_queue(None)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if settings.telegram_mode == "webhook":

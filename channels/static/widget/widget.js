@@ -49,6 +49,7 @@
     thumbDown: "M7 14V4H4v10zM7 14l4 7a2 2 0 0 0 3-2l-1-5h5.5a2 2 0 0 0 2-2.3l-1.2-6A2 2 0 0 0 17.3 4H7",
   };
   const SENDER_HEADER = "X-Sender-Id";
+  const MAX_ACK_IDS = 100; // the server's limit per acknowledgement
   const RATINGS = ["up", "down"];
   // Last resort only (i18n files unreachable); the real texts are in i18n/en.json.
   const FALLBACK_TEXTS = {
@@ -77,8 +78,9 @@
   const fullScreen = window.matchMedia("(max-width: 480px)");
 
   const saved = store.load() || {};
+  const restored = typeof saved.sender === "string" && SENDER_RE.test(saved.sender);
   const state = {
-    sender: typeof saved.sender === "string" && SENDER_RE.test(saved.sender) ? saved.sender : newSender(),
+    sender: restored ? saved.sender : newSender(),
     language: typeof saved.language === "string" ? saved.language : "", // explicit choice; "" = automatic
     replyLanguage: normaliseLanguage(saved.replyLanguage),
     messages: restoreMessages(saved.messages),
@@ -207,6 +209,8 @@
       // Feedback: the server's id of the turn this answer ends, and the user's vote on it.
       turnId: Number.isInteger(item.turnId) && item.turnId > 0 ? item.turnId : null,
       rating: RATINGS.includes(item.rating) ? item.rating : null,
+      // A deadline reminder the server kept for this conversation (GET /api/v1/notices).
+      noticeId: who === "bot" && Number.isInteger(item.noticeId) ? item.noticeId : null,
     };
     return message.text || message.links.length ? message : null;
   }
@@ -443,11 +447,17 @@
         hidden: true,
         onkeydown: onPanelKey,
       },
-      [header, toolbar, ui.scroller, ui.alert, ui.form, ui.hint, ui.announcer],
+      [header, toolbar, ui.scroller, ui.alert, ui.form, ui.hint],
     );
     // Hidden until its stylesheet has loaded: no flash of unstyled buttons, and no colour
     // transition from the browser's default button style when the styles arrive.
-    ui.root = h("div", { class: "ca-root ca-" + config.position, hidden: true }, [ui.launcher, ui.panel]);
+    // The live region sits outside the panel, so that a reminder shown while the panel is
+    // closed is still announced.
+    ui.root = h("div", { class: "ca-root ca-" + config.position, hidden: true }, [
+      ui.launcher,
+      ui.panel,
+      ui.announcer,
+    ]);
     for (const [name, value] of Object.entries(palette(config.primaryColor)))
       ui.root.style.setProperty(name, value);
     shadow.appendChild(ui.root);
@@ -527,13 +537,10 @@
 
   function renderMessage(message, withButtons) {
     const fromBot = message.who === "bot";
-    const item = h("li", { class: "ca-message ca-from-" + message.who });
-    item.appendChild(
-      h("span", {
-        class: "ca-visually-hidden",
-        text: (fromBot ? t("message.assistant") : t("message.you")) + " ",
-      }),
-    );
+    const notice = fromBot && message.noticeId !== null;
+    const item = h("li", { class: "ca-message ca-from-" + message.who + (notice ? " ca-notice" : "") });
+    const speaker = notice ? t("notice.label") : fromBot ? t("message.assistant") : t("message.you");
+    item.appendChild(h("span", { class: "ca-visually-hidden", text: speaker + " " }));
     const bubble = h("div", { class: "ca-bubble", lang: fromBot ? message.lang : null });
     if (message.text) bubble.appendChild(h("p", { class: "ca-text", text: message.text }));
     if (message.links.length) {
@@ -887,6 +894,64 @@
     });
   }
 
+  // ----- reminders waiting for this conversation --------------------------------------
+  // Web users have no push channel: deadline reminders they subscribed to in the chat wait
+  // on the server as notices. They are shown once, as a message of the conversation (text
+  // only, like every reply), announced politely, then acknowledged so that the server does
+  // not hand them out again; ids already in the conversation are never added twice.
+
+  async function fetchNotices() {
+    const language = state.language || state.replyLanguage || texts.__lang;
+    const query = language ? "?lang=" + encodeURIComponent(language) : "";
+    try {
+      const response = await fetch(config.apiBase + "/api/v1/notices" + query, {
+        headers: requestHeaders({ [SENDER_HEADER]: state.sender }),
+        credentials: "omit",
+      });
+      const data = response.ok ? await response.json() : null;
+      return data && Array.isArray(data.notices) ? data.notices : [];
+    } catch (error) {
+      return []; // offline or server down: they stay pending and come next time
+    }
+  }
+
+  function noticeMessage(notice) {
+    const links = [];
+    if (asText(notice.url)) links.push({ title: asText(notice.title) || notice.url, url: notice.url });
+    if (asText(notice.unsubscribe_url))
+      links.push({ title: t("notice.unsubscribe"), url: notice.unsubscribe_url });
+    return cleanMessage({ who: "bot", text: notice.text, links, lang: notice.language, noticeId: notice.id });
+  }
+
+  async function acknowledgeNotices(ids) {
+    try {
+      await fetch(config.apiBase + "/api/v1/notices/ack", {
+        method: "POST",
+        headers: requestHeaders({ "Content-Type": "application/json" }),
+        body: JSON.stringify({ sender: state.sender, ids: ids.slice(0, MAX_ACK_IDS) }),
+        credentials: "omit",
+      });
+    } catch (error) {
+      /* not acknowledged: shown again next time would duplicate, so ids are checked */
+    }
+  }
+
+  async function showNotices() {
+    const started = epoch;
+    const notices = (await fetchNotices()).filter((n) => n && Number.isInteger(n.id) && asText(n.text));
+    if (!notices.length || started !== epoch) return;
+    const known = new Set(state.messages.map((m) => m.noticeId).filter((id) => id !== null));
+    const fresh = notices.filter((n) => !known.has(n.id)).map(noticeMessage).filter(Boolean);
+    if (fresh.length) {
+      state.messages.push(...fresh);
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      persist();
+      renderLog();
+      announce(t("notice.label") + " " + fresh.map((m) => m.text).join(" "));
+    }
+    await acknowledgeNotices(notices.map((n) => n.id));
+  }
+
   // ----- start -------------------------------------------------------------------------
 
   async function start() {
@@ -901,6 +966,7 @@
     applyTexts();
     ui.root.hidden = false;
     if (state.open) setOpen(true, { focus: false });
+    if (restored) await showNotices(); // a new conversation id cannot have reminders yet
   }
 
   window.CivicAssistant = {

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.channels.telegram.botapi_peer import TOKEN, BotApiPeer, Webhook
 from tests.channels.telegram.rasa_peer import RasaPeer
+from tests.channels.telegram.test_reminders import CHAT, real_time_store
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -80,3 +82,59 @@ def test_polling_refuses_to_run_in_webhook_mode(
     assert process.returncode == 2
     assert "APP_TELEGRAM_MODE=polling" in output
     assert botapi.calls == []  # it never touched the (production) webhook
+
+
+def test_polling_pushes_due_reminders_once(
+    botapi: BotApiPeer,
+    rasa: RasaPeer,
+    processes: list[subprocess.Popen[str]],
+    tmp_path: Path,
+    tracker_db: Path,
+) -> None:
+    store, token = real_time_store(tmp_path, tracker_db)
+    botapi.know_chat(CHAT)
+    env = {
+        "APP_REMINDERS_ENABLED": "true",
+        "APP_REMINDER_INTERVAL_SECONDS": "0.2",
+        "PARTICIPATION_DATABASE_URL": store.settings.database_url,
+        "PARTICIPATION_TRACKER_DATABASE_URL": store.settings.tracker_database_url,
+        "PARTICIPATION_PUBLIC_BASE_URL": store.settings.public_base_url,
+        "PARTICIPATION_REMINDER_HOUR_UTC": "0",
+    }
+    polling = start_polling(botapi, rasa, **env)
+    processes.append(polling)
+    [text] = botapi.wait_texts(CHAT, 1, timeout=60)
+    assert f"https://assistant.example.eu/unsubscribe/{token}?lang=hr" in text
+    time.sleep(1.0)  # several more runs: nothing is sent twice
+    polling.send_signal(signal.SIGTERM)
+    output, _ = polling.communicate(timeout=30)
+    assert polling.returncode == 0, output
+    assert len(botapi.texts(CHAT)) == 1
+    [row] = store.export_user(f"telegram:{CHAT}")["reminders"]
+    assert row["status"] == "sent"
+
+
+def test_polling_leaves_reminders_alone_when_disabled(
+    botapi: BotApiPeer,
+    rasa: RasaPeer,
+    processes: list[subprocess.Popen[str]],
+    tmp_path: Path,
+    tracker_db: Path,
+) -> None:
+    store, _ = real_time_store(tmp_path, tracker_db)
+    botapi.know_chat(CHAT)
+    env = {
+        "APP_REMINDERS_ENABLED": "false",
+        "APP_REMINDER_INTERVAL_SECONDS": "0.2",
+        "PARTICIPATION_DATABASE_URL": store.settings.database_url,
+        "PARTICIPATION_TRACKER_DATABASE_URL": store.settings.tracker_database_url,
+    }
+    polling = start_polling(botapi, rasa, **env)
+    processes.append(polling)
+    botapi.wait_for("getUpdates", timeout=30)
+    time.sleep(1.0)
+    polling.send_signal(signal.SIGTERM)
+    polling.communicate(timeout=30)
+    assert botapi.texts(CHAT) == []
+    [row] = store.export_user(f"telegram:{CHAT}")["reminders"]
+    assert row["status"] == "pending"
