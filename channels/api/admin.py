@@ -88,7 +88,7 @@ async def dashboard() -> FileResponse:
 
 
 class ProposalList(BaseModel):
-    """Proposals, newest first."""
+    """Proposals, oldest first (the moderation queue order)."""
 
     proposals: list[ProposalView]
 
@@ -101,7 +101,7 @@ class ModerationRequest(BaseModel):
 
 
 class TicketList(BaseModel):
-    """Handoff tickets, newest first."""
+    """Handoff tickets, oldest first (the order to answer them in)."""
 
     tickets: list[TicketView]
 
