@@ -1,6 +1,7 @@
 """Pure pieces of the WhatsApp channel: splitting, limits, ids, hints, texts, config."""
 
 import json
+import string
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,17 @@ from channels.settings import ChannelSettings
 from channels.whatsapp import WhatsAppConfig, WhatsAppConfigError
 from channels.whatsapp.i18n import I18N_DIR, available_languages
 from channels.whatsapp.language import calling_code_languages, language_from_phone
-from channels.whatsapp.outbound import ButtonIds, render_message, split_text, truncate
+from channels.whatsapp.outbound import (
+    BUTTON_BODY_MAX,
+    LIST_BODY_MAX,
+    LIST_LABEL_MAX,
+    SECTION_TITLE_MAX,
+    TEXT_MAX,
+    ButtonIds,
+    render_message,
+    split_text,
+    truncate,
+)
 from channels.whatsapp.signature import expected_signature, signature_valid
 from knowledge.languages import EU_LANGUAGES
 from tests.channels.whatsapp.peers import message_problem, sign
@@ -177,14 +188,39 @@ def test_calling_code_table_holds_only_eu_languages_and_valid_codes() -> None:
 # ------------------------------------------------------------ translations
 
 
+# Where each text is sent, hence the Cloud API limit it must fit (see outbound.py).
+TEXT_LIMITS = {
+    "unsupported.audio": TEXT_MAX,
+    "unsupported.media": TEXT_MAX,
+    "unsupported.location": TEXT_MAX,
+    "unsupported.other": TEXT_MAX,
+    "buttons.prompt": BUTTON_BODY_MAX,
+    "list.button": LIST_LABEL_MAX,
+    "list.section": SECTION_TITLE_MAX,
+    "list.more": LIST_BODY_MAX,
+    "link.line": TEXT_MAX,
+}
+
+
+def placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def test_every_eu_language_has_a_translation_file() -> None:
+    assert set(available_languages()) == set(EU_LANGUAGES)
+
+
 def test_every_language_translates_every_key_within_the_limits() -> None:
     english = json.loads((I18N_DIR / "en.json").read_text(encoding="utf-8"))
-    assert {"en", "hr", "de", "fr", "it", "es", "pl"} <= set(available_languages())
+    assert set(TEXT_LIMITS) == set(english)
     for language in available_languages():
         texts = json.loads((I18N_DIR / f"{language}.json").read_text(encoding="utf-8"))
         assert set(texts) == set(english), language
-        assert all(value.strip() for value in texts.values()), language
-        assert len(texts["list.button"]) <= 20 and len(texts["list.section"]) <= 24
+        for key, value in texts.items():
+            assert value.strip(), (language, key)
+            assert placeholders(value) == placeholders(english[key]), (language, key)
+            # Short labels are sent as they are: they must not need truncating.
+            assert len(value) <= TEXT_LIMITS[key], (language, key, len(value))
         assert texts["link.line"].format(title="T", url="U").count("U") == 1
 
 
