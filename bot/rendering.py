@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 
 # English as written in the EU (16 April 2026, €8,000), and territories Babel needs
@@ -75,3 +75,8 @@ def number(value: float, language: str) -> str:
 def date(value: dt.date, language: str) -> str:
     """A long date in the language ('16 April 2026', '16. travnja 2026.')."""
     return format_date(value, format="long", locale=locale_of(language))
+
+
+def time_of_day(value: dt.datetime, language: str) -> str:
+    """A clock time in the language, in the datetime's own zone ('17:00')."""
+    return format_time(value, format="short", tzinfo=value.tzinfo, locale=locale_of(language))

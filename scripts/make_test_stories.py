@@ -43,6 +43,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "ask_participation": "how can I take part in decisions in my city?",
         "ask_events": "upcoming events",
         "human_handoff": "I want to talk to a person",
+        "submit_proposal": "I want to submit a proposal to the Forum",
+        "yes": "yes",
+        "no": "no",
+        "proposal_status": "what is the status of FP-2026-00012?",
+        "subscribe_theme": "remind me of closing calls about climate",
+        "subscribe_programme": "subscribe me to CERV calls",
+        "subscribe_city": "tell me about events in Zagreb and remind me",
+        "unsubscribe": "stop reminders",
+        "events_filtered": "events in Vienna next month",
     },
     "hr": {
         "greet": "dobar dan",
@@ -69,6 +78,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "ask_participation": "kako mogu sudjelovati u odlukama svog grada?",
         "ask_events": "koja su događanja uskoro?",
         "human_handoff": "želim razgovarati s osobom",
+        "submit_proposal": "želim poslati prijedlog Forumu",
+        "yes": "da",
+        "no": "ne",
+        "proposal_status": "koji je status prijedloga FP-2026-00012?",
+        "subscribe_theme": "podsjeti me na pozive o klimi prije zatvaranja",
+        "subscribe_programme": "pretplati me na CERV pozive",
+        "subscribe_city": "reci mi o događanjima u Zagrebu i podsjeti me",
+        "unsubscribe": "zaustavi podsjetnike",
+        "events_filtered": "događanja u Beču sljedeći mjesec",
     },
 }
 
@@ -90,6 +108,23 @@ SIMPLE = {
     "ask_events": "action_participation",
     "human_handoff": "action_human_handoff",
 }
+
+# One-turn flows whose text key differs from the intent: (text key, intent, action).
+SIMPLE_BY_TEXT = [
+    ("proposal_status", "proposal_status", "action_proposal_status"),
+    ("subscribe_theme", "subscribe", "action_subscribe"),
+    ("subscribe_programme", "subscribe", "action_subscribe"),
+    ("subscribe_city", "subscribe", "action_subscribe"),
+    ("events_filtered", "ask_events", "action_participation"),
+]
+
+# The proposal form's free-text answers: any wording fills the slot the form asked
+# for, so these steps carry the intent only (their NLU is not what is tested).
+PROPOSAL_ANSWERS = [
+    ("proposal_topic", "Shade on school routes", "proposal_text"),
+    ("proposal_text", "Plant trees along the routes children walk to school.", "proposal_city"),
+    ("proposal_city", "Zagreb", "proposal_contact"),
+]
 
 FORM_ANSWERS = [
     ("applicant", "applicant_type", "municipality", "country"),
@@ -128,6 +163,107 @@ def finder_steps(texts: dict[str, str]) -> list[dict[str, Any]]:
         {"action": "action_recommend_funding"},
     ]
     return steps
+
+
+def proposal_steps(texts: dict[str, str]) -> list[dict[str, Any]]:
+    """The proposal form from the request to the confirmation question."""
+    steps: list[dict[str, Any]] = [
+        user(texts, "submit_proposal", "submit_proposal"),
+        {"action": "proposal_form"},
+        {"active_loop": "proposal_form"},
+        {"slot_was_set": [{"requested_slot": "proposal_topic"}]},
+    ]
+    for slot, value, next_slot in PROPOSAL_ANSWERS:
+        steps += [
+            {"intent": "inform"},
+            {"slot_was_set": [{slot: value}]},
+            {"action": "proposal_form"},
+            {"slot_was_set": [{"requested_slot": next_slot}]},
+        ]
+    steps += [
+        user(texts, "no", "deny"),
+        {"slot_was_set": [{"proposal_contact": "none"}]},
+        {"action": "proposal_form"},
+        {"slot_was_set": [{"requested_slot": None}]},
+        {"active_loop": None},
+        {"action": "action_confirm_proposal"},
+        {"slot_was_set": [{"awaiting": "proposal"}]},
+    ]
+    return steps
+
+
+def draft_cleared() -> list[dict[str, Any]]:
+    """Slot events of a stored or dropped draft (new dicts: YAML must not alias them)."""
+    slots = ("proposal_topic", "proposal_text", "proposal_city", "proposal_contact", "awaiting")
+    return [{slot: None} for slot in slots]
+
+
+def civic_stories(texts: dict[str, str], language: str) -> list[dict[str, Any]]:
+    """Proposals, their status, reminders and filtered events."""
+    result = [
+        {
+            "story": f"{key} ({language})",
+            "steps": [user(texts, key, intent), {"action": action}],
+        }
+        for key, intent, action in SIMPLE_BY_TEXT
+    ]
+    result += [
+        {
+            "story": f"Forum proposal submitted ({language})",
+            "steps": [
+                *proposal_steps(texts),
+                user(texts, "yes", "affirm"),
+                {"action": "action_submit_proposal"},
+                {"slot_was_set": draft_cleared()},
+            ],
+        },
+        {
+            "story": f"Forum proposal not confirmed ({language})",
+            "steps": [
+                *proposal_steps(texts),
+                user(texts, "no", "deny"),
+                {"action": "action_cancel_pending"},
+                {"slot_was_set": draft_cleared()},
+            ],
+        },
+        {
+            "story": f"Forum proposal cancelled in the form ({language})",
+            "steps": [
+                user(texts, "submit_proposal", "submit_proposal"),
+                {"action": "proposal_form"},
+                {"active_loop": "proposal_form"},
+                {"slot_was_set": [{"requested_slot": "proposal_topic"}]},
+                user(texts, "no", "deny"),
+                {"action": "action_cancel_pending"},
+                {"slot_was_set": draft_cleared()},
+                {"action": "action_deactivate_loop"},
+                {"active_loop": None},
+            ],
+        },
+        {
+            "story": f"stop reminders, confirmed ({language})",
+            "steps": [
+                user(texts, "unsubscribe", "unsubscribe"),
+                {"action": "action_ask_unsubscribe"},
+                {"slot_was_set": [{"awaiting": "unsubscribe"}]},
+                user(texts, "yes", "affirm"),
+                {"action": "action_unsubscribe_all"},
+                {"slot_was_set": [{"awaiting": None}]},
+            ],
+        },
+        {
+            "story": f"stop reminders, declined ({language})",
+            "steps": [
+                user(texts, "unsubscribe", "unsubscribe"),
+                {"action": "action_ask_unsubscribe"},
+                {"slot_was_set": [{"awaiting": "unsubscribe"}]},
+                user(texts, "no", "deny"),
+                {"action": "action_cancel_pending"},
+                {"slot_was_set": [{"awaiting": None}]},
+            ],
+        },
+    ]
+    return result
 
 
 def stories(language: str) -> list[dict[str, Any]]:
@@ -170,6 +306,7 @@ def stories(language: str) -> list[dict[str, Any]]:
             ],
         }
     )
+    result += civic_stories(texts, language)
     return result
 
 

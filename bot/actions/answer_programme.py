@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from bot import parsing, presenters
 from bot.kb_access import knowledge_base, today
 from bot.rendering import date, render
+from bot.turn_info import report_answered
 from knowledge.base import KnowledgeBase
 from knowledge.funding import effective, upcoming_calls
 from knowledge.resolve import find_programmes
@@ -64,6 +65,7 @@ class ActionAnswerProgramme(Action):
             dispatcher.utter_message(
                 response="utter_uncertain_note", notes=" ".join(record.uncertain)
             )
+        report_answered(dispatcher, tracker, [record.id])
         return []
 
     @staticmethod

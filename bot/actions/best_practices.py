@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from bot import parsing, presenters
 from bot.kb_access import knowledge_base
 from bot.search_access import Searcher, SearchUnavailableError, get_searcher
+from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
 from knowledge.schema import Practice
 
@@ -57,9 +58,11 @@ class ActionBestPractices(Action):
             practices = by_theme(list(kb.practices.values()), themes, country)
         if not practices:
             dispatcher.utter_message(response="utter_practices_none")
+            report_unanswered(dispatcher, tracker)
             return []
         dispatcher.utter_message(response="utter_practices_intro")
-        for practice in practices[:MAX_PRACTICES]:
+        shown = practices[:MAX_PRACTICES]
+        for practice in shown:
             values = presenters.practice_values(practice, kb.programmes, language, domain)
             dispatcher.utter_message(
                 response="utter_practice_item",
@@ -69,6 +72,7 @@ class ActionBestPractices(Action):
                 },
                 **values,
             )
+        report_answered(dispatcher, tracker, [practice.id for practice in shown])
         return []
 
     async def _found(self, kb: KnowledgeBase, text: str, language: str) -> list[Practice]:

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from bot.kb_access import knowledge_base
 from bot.search_access import Found, Searcher, SearchUnavailableError, get_searcher
 from bot.settings import get_settings
+from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -57,12 +58,14 @@ class ActionKnowledgeFallback(Action):
         confident = [h for h in hits if h.confidence >= threshold]
         if confident:
             kb = await knowledge_base(self._kb)
-            self._utter_hits(dispatcher, kb, confident, language)
+            shown = self._utter_hits(dispatcher, kb, confident, language)
+            report_answered(dispatcher, tracker, shown)
             return []
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(response="utter_handoff_offer")
         else:
             dispatcher.utter_message(response="utter_clarify")
+        report_unanswered(dispatcher, tracker)
         return []
 
     async def _search(self, text: str, language: str) -> list[Found]:
@@ -78,12 +81,15 @@ class ActionKnowledgeFallback(Action):
     @staticmethod
     def _utter_hits(
         dispatcher: CollectingDispatcher, kb: KnowledgeBase, hits: list[Found], language: str
-    ) -> None:
+    ) -> list[str]:
+        """Utter the hits that are still in the knowledge base; return their ids."""
         dispatcher.utter_message(response="utter_search_intro")
+        shown: list[str] = []
         for hit in hits:
             record = kb.get(hit.record_id)
             if record is None:
                 continue
+            shown.append(hit.record_id)
             title_text = getattr(record, "title", None)
             title = title_text.get(language)[0] if title_text else hit.record_id
             url = str(getattr(record, "url", "") or "")
@@ -97,3 +103,4 @@ class ActionKnowledgeFallback(Action):
                     "records": [hit.record_id],
                 },
             )
+        return shown

@@ -1,4 +1,10 @@
-"""How to take part: ongoing processes and upcoming events, nearest city first."""
+"""How to take part: ongoing processes and upcoming events, nearest city first.
+
+Questions may narrow the events down by city, period and language ("events in
+Vienna next month in English", bot/event_query.py). When nothing fits, the user is
+told so and sees the nearest other events; a city with events also gets the link
+to its calendar feed.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import parsing, presenters
+from bot.event_query import EventQuery, event_cities, known_cities, parse_event_query
 from bot.kb_access import knowledge_base, today
+from bot.participation_access import calendar_url
+from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
 from knowledge.schema import Event
 
@@ -58,17 +67,49 @@ class ActionParticipation(Action):
         kb = await knowledge_base(self._kb)
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        day = self._clock()
         country = parsing.countries().find(text) or tracker.get_slot("country")
-        events = relevant_events(
+        ranked = relevant_events(
             list(kb.events.values()),
-            self._clock(),
+            day,
             country,
             set(parsing.tokens(text)),
             only_dated=intent == "ask_events",
-        )[:MAX_ITEMS]
+        )
+        query = parse_event_query(text, language, known_cities(kb), day)
+        events = self._filtered(dispatcher, ranked, query)[:MAX_ITEMS]
         if not events:
             dispatcher.utter_message(response="utter_participation_none")
+            report_unanswered(dispatcher, tracker)
             return []
+        self._utter_events(dispatcher, events, language, domain)
+        if query.city and query.city in event_cities(kb.events.values()):
+            dispatcher.utter_message(
+                response="utter_events_calendar",
+                city=query.city,
+                url=calendar_url(query.city),
+                json_message={"links": [{"title": query.city, "url": calendar_url(query.city)}]},
+            )
+        report_answered(dispatcher, tracker, [event.id for event in events])
+        return []
+
+    @staticmethod
+    def _filtered(
+        dispatcher: CollectingDispatcher, ranked: list[Event], query: EventQuery
+    ) -> list[Event]:
+        """The events fitting the user's filters; the others, after saying so, if none fit."""
+        if not query.is_filtered:
+            return ranked
+        fitting = [event for event in ranked if query.matches(event)]
+        if not fitting:
+            dispatcher.utter_message(response="utter_events_no_match")
+            return ranked
+        return fitting
+
+    @staticmethod
+    def _utter_events(
+        dispatcher: CollectingDispatcher, events: list[Event], language: str, domain: DomainDict
+    ) -> None:
         dispatcher.utter_message(response="utter_participation_intro")
         for event in events:
             values = presenters.event_values(event, language, domain)
@@ -80,4 +121,3 @@ class ActionParticipation(Action):
                 },
                 **values,
             )
-        return []

@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import presenters
 from bot.kb_access import knowledge_base, today
+from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
 from knowledge.funding import FundingNeeds, Recommendation, recommend
 
@@ -60,15 +61,18 @@ class ActionRecommendFunding(Action):
         page = ranked[start : start + PAGE_SIZE]
         if not ranked:
             dispatcher.utter_message(response="utter_funding_none")
+            report_unanswered(dispatcher, tracker)
             return [SlotSet("results_shown", 0)]
         if not page:
             dispatcher.utter_message(response="utter_funding_no_more")
+            report_unanswered(dispatcher, tracker)
             return []
         if start == 0:
             dispatcher.utter_message(response="utter_funding_intro", **self._intro(needs, language))
         for rank, reco in enumerate(page, start=start + 1):
             self._utter_item(dispatcher, reco, rank, needs, language, domain)
         dispatcher.utter_message(response="utter_funding_next_steps")
+        report_answered(dispatcher, tracker, [reco.programme.id for reco in page])
         return [SlotSet("results_shown", float(start + len(page)))]
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""Per-turn slot extraction: language, funding-finder answers, the programme asked about.
+"""Per-turn slot extraction: language, funding-finder and proposal answers, the programme.
 
 Rasa runs this after every user message (`action_extract_slots`), before it picks
 the next action. Deciding the language here, rather than in the action that
@@ -17,15 +17,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from bot import parsing
+from bot import parsing, proposals
 from bot.kb_access import get_knowledge_base
 from bot.language import LanguageHints, decide_language, normalise_code
+from bot.turn_info import report_turn
 from knowledge.resolve import find_programme
 
 # Metadata keys a channel may send with a message (see channels/conversation.py).
 META_EXPLICIT_LANGUAGE = "lang_pref"
 META_CHANNEL_HINT = "lang_hint"
-META_WANTS_TURN_INFO = "want_meta"
 
 QUESTION_INTENTS = frozenset(
     {"ask_programme", "ask_eligibility", "ask_deadline", "ask_cofinancing", "ask_how_to_apply"}
@@ -39,6 +39,7 @@ NOT_ANSWERS = QUESTION_INTENTS | frozenset(
         "set_language", "greet", "goodbye", "thanks", "chitchat", "help", "out_of_scope",
         "ask_best_practice", "ask_participation", "ask_events", "human_handoff",
         "restart_finder", "narrow_down", "more_results",
+        "submit_proposal", "proposal_status", "subscribe", "unsubscribe",
     }
 )  # fmt: skip
 
@@ -62,8 +63,20 @@ def _entity_values(tracker: Tracker, entity: str) -> list[Any]:
     ]
 
 
+def _confidence(tracker: Tracker) -> float | None:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    value = intent.get("confidence")
+    return float(value) if isinstance(value, int | float) else None
+
+
 def is_answer(tracker: Tracker) -> bool:
-    """Whether finder answers may be read from this message."""
+    """Whether finder answers may be read from this message.
+
+    Never while the proposal form waits for an answer: "a bike lane in Zagreb,
+    Croatia" is a proposal, not the applicant's country.
+    """
+    if tracker.get_slot("requested_slot") in proposals.PROPOSAL_SLOTS:
+        return False
     intent = _intent(tracker)
     if intent in ANSWER_INTENTS:
         return True
@@ -104,10 +117,15 @@ class ValidateSlotMappings(ValidationAction):
         text = "" if _text(tracker).startswith("/") else _text(tracker)
         # langdetect loads its profiles on first use: keep that off the event loop.
         language = await asyncio.to_thread(decide_language, text, hints)
-        if metadata.get(META_WANTS_TURN_INFO) is True:
-            # Our gateway reads the turn's language from this message and drops it;
-            # Rasa's own connectors never ask for it.
-            dispatcher.utter_message(json_message={"turn": {"language": language}})
+        # Our gateway reads the turn's language, intent and confidence from this
+        # message and drops it; Rasa's own connectors never ask for it.
+        report_turn(
+            dispatcher,
+            tracker,
+            language=language,
+            intent=_intent(tracker),
+            confidence=_confidence(tracker),
+        )
         return {"language": language}
 
     async def extract_language_pref(
@@ -188,6 +206,36 @@ class ValidateSlotMappings(ValidationAction):
             return {}
         programme = find_programme(kb, _text(tracker))
         return {"programme": programme.id} if programme else {}
+
+    async def extract_proposal_topic(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The proposal's topic, when the form asked for it."""
+        return _proposal_answer(tracker, proposals.TOPIC_SLOT)
+
+    async def extract_proposal_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The proposal itself, when the form asked for it."""
+        return _proposal_answer(tracker, proposals.TEXT_SLOT)
+
+    async def extract_proposal_city(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The city the proposal is for, when the form asked for it."""
+        return _proposal_answer(tracker, proposals.CITY_SLOT)
+
+    async def extract_proposal_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An e-mail address or "no", when the form asked for it."""
+        return _proposal_answer(tracker, proposals.CONTACT_SLOT)
+
+
+def _proposal_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
+    message = proposals.Message(text=_text(tracker), intent=_intent(tracker))
+    value = proposals.answer_for(slot, tracker.get_slot("requested_slot"), message)
+    return {slot: value} if value is not None else {}
 
 
 def _answers_themes(tracker: Tracker) -> bool:

@@ -109,19 +109,23 @@ def test_best_practices_none(kb, domain, dispatcher) -> None:
     assert [m["response"] for m in dispatcher.messages] == ["utter_practices_none"]
 
 
-def test_handoff_prefers_a_contact_in_the_users_language(kb, domain, dispatcher) -> None:
+def test_handoff_opens_a_ticket_in_the_users_language(kb, service, domain, dispatcher) -> None:
     run(
-        ActionHumanHandoff(kb),
+        ActionHumanHandoff(kb, service),
         make_tracker("a person please", "human_handoff", {"language": "hr"}),
         dispatcher,
         domain,
     )
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_handoff_intro",
-        "utter_handoff_contact",
-    ]
-    contact = dispatcher.messages[1]
-    assert contact["organisation"] and contact["channel"]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_ticket"]
+    [ticket] = service.list_tickets()
+    assert (ticket.language, ticket.summary) == ("hr", "a person please")
+
+
+def test_contacts_prefer_the_users_language(kb) -> None:
+    from bot.actions.human_handoff import best_contacts
+
+    ranked = best_contacts(list(kb.contacts.values()), "fr", None, [])
+    assert ranked and "fr" in ranked[0].languages
 
 
 def test_participation_lists_current_processes(kb, domain, dispatcher) -> None:
@@ -135,7 +139,7 @@ def test_participation_lists_current_processes(kb, domain, dispatcher) -> None:
         domain,
     )
     names = [m["response"] for m in dispatcher.messages]
-    assert names == ["utter_participation_intro", "utter_event_item"]
+    assert names == ["utter_participation_intro", "utter_event_item", "utter_events_calendar"]
     item = dispatcher.messages[1]
     assert item["when"] == "1 October 2025 – 14 October 2025"
     assert item["how"] == "Vote online with a bank ID."

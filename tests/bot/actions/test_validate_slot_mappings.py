@@ -89,7 +89,9 @@ def test_turn_info_only_when_the_gateway_asks(domain) -> None:
     asking = CollectingDispatcher()
     tracker = make_tracker("bok", "greet", metadata={"want_meta": True})
     asyncio.run(action.extract_language(asking, tracker, domain))
-    assert asking.messages[0]["custom"] == {"turn": {"language": "hr"}}
+    assert asking.messages[0]["custom"] == {
+        "turn": {"language": "hr", "intent": "greet", "confidence": 0.9}
+    }
     silent = CollectingDispatcher()
     asyncio.run(action.extract_language(silent, make_tracker("bok", "greet"), domain))
     assert silent.messages == []
