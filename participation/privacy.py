@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Final
 
 EMAIL_MASK: Final[str] = "[email]"
@@ -119,7 +120,20 @@ class PersonalDataFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Render the message once, mask it, and drop the arguments."""
-        record.msg = mask_personal_data(record.getMessage())
-        record.args = None
+        """Mask the message template and every string argument, keeping their shape.
+
+        The arguments stay (masked): formatters such as uvicorn's access log read
+        them by position, and fail on every request when they are dropped.
+        """
+        if isinstance(record.msg, str):
+            record.msg = mask_personal_data(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _masked(value) for key, value in record.args.items()}
         return True
+
+
+def _masked(value: object) -> object:
+    """A string argument with identifiers masked; anything else unchanged."""
+    return mask_personal_data(value) if isinstance(value, str) else value

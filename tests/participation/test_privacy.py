@@ -58,6 +58,17 @@ def test_log_filter_masks_messages_and_arguments(caplog: pytest.LogCaptureFixtur
     assert caplog.messages == ["user [email] wrote from [phone]"]
 
 
+def test_log_filter_keeps_positional_arguments_for_access_log_formatters() -> None:
+    # uvicorn's access log formats (client, method, path, version, status) by position.
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/me?mail=ana@example.hr", "1.1", 200), None,
+    )  # fmt: skip
+    assert PersonalDataFilter().filter(record)
+    assert record.args == ("127.0.0.1:5000", "GET", "/api/v1/me?mail=[email]", "1.1", 200)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /api/v1/me?mail=[email] HTTP/1.1" 200'
+
+
 def _add_events(engine: Engine, sender_id: str, timestamps: list[float]) -> None:
     rows = [
         {
