@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup run test test-fast test-integration lint format typecheck validate train lock clean
 .PHONY: browser-setup
-.PHONY: index bench
+.PHONY: index bench loadtest
 .PHONY: telegram
 
 help: ## List the targets
@@ -59,6 +59,9 @@ index: setup ## Build the search index (skipped when data and model are unchange
 
 bench: setup ## Retrieval quality and speed benchmarks (minutes; writes docs/benchmarks.md)
 	@$(PY) bench/run.py
+
+loadtest: setup validate index train ## Whole-system load test vs the `rasa init` bot (~12 min; writes docs/benchmarks.md)
+	@$(PY) bench/load.py
 
 train: setup ## Train the Rasa model if bot/ config, domain or data changed
 	@$(PY) scripts/stack.py train

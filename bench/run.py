@@ -61,6 +61,7 @@ HEADINGS = {
     "speed": "## Speed on the shipped data",
     "scale": "## Scale: synthetic corpora",
     "nlu": "## NLU: intent classification on held-out examples",
+    "system": "## Whole system: chat turns under load, cold start, memory",
 }
 
 # --------------------------------------------------------------------------- helpers
@@ -719,12 +720,14 @@ def render_report(previous: str = "") -> str:
         "`bench/run.py quality|speed|scale|nlu`, then `bench/run.py report`). Machine: 2",
         "cores, no GPU, shared with other developers' jobs: the load average at each",
         "measurement is given, and latencies measured under load are pessimistic.",
+        "The whole-system section comes from `make loadtest` (`bench/load.py`).",
     ]
     renderers: dict[str, Callable[[dict[str, Any]], list[str]]] = {
         "quality": render_quality_section,
         "speed": render_speed_section,
         "scale": render_scale_section,
         "nlu": render_nlu_section,
+        "system": render_system_section,
     }
     parts += render_targets({name: load(name) for name in renderers})
     for name, render in renderers.items():
@@ -814,6 +817,8 @@ def render_targets(data: dict[str, dict[str, Any] | None]) -> list[str]:
                 worst >= 0.85,
             )
         )
+    if system_data := data.get("system"):
+        rows += system_targets(system_data)
     if not rows:
         return []
     table = ["| target | wanted | measured | met |", "|---|---|---|---|"]
@@ -914,6 +919,236 @@ def render_quality_section(data: dict[str, Any]) -> list[str]:
             f"languages) it is {_fmt(gap['without_language_hit3'])}. Misses of that kind: "
             f"{', '.join(gap['missed_without_language']) or 'none'}.",
         ]
+    return lines
+
+
+# --------------------------------------------------------------------------- system (load)
+
+# Targets of the whole-system figures (issue 8): chat latency at 8 users through the
+# gateway, the ratio to the bare `rasa init` bot at the same concurrency, and the
+# resident memory of the gateway and of Rasa.
+CHAT_P50_TARGET_MS = 150.0
+CHAT_P95_TARGET_MS = 400.0
+TARGET_USERS = "8"
+MAX_RATIO_TO_REFERENCE = 2.5
+APP_MEMORY_TARGET_MB = 700.0
+RASA_MEMORY_TARGET_MB = 1600.0
+ENTRY_POINTS = {
+    "gateway": "`POST /api/v1/chat`",
+    "webhook": "Rasa REST webhook",
+}
+PROCESSES = ("action server", "Rasa server", "FastAPI app")
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _ratio(ours: float | None, reference: float | None) -> float | None:
+    return ours / reference if ours is not None and reference else None
+
+
+def _x(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}x"
+
+
+def system_targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """Target rows of the whole-system run (gateway figures; memory peaks)."""
+    closed = data["closed_loop"]
+    ours = closed["ours/gateway"]
+    reference = closed["reference/gateway"]
+    at8 = ours[TARGET_USERS]
+    rows: list[tuple[str, str, str, bool]] = [
+        (
+            "chat turn p50, 8 users (`POST /api/v1/chat`)",
+            f"<= {CHAT_P50_TARGET_MS:.0f} ms",
+            f"{_ms(at8['p50_ms'])} ms",
+            at8["p50_ms"] is not None and at8["p50_ms"] <= CHAT_P50_TARGET_MS,
+        ),
+        (
+            "chat turn p95, 8 users (`POST /api/v1/chat`)",
+            f"<= {CHAT_P95_TARGET_MS:.0f} ms",
+            f"{_ms(at8['p95_ms'])} ms",
+            at8["p95_ms"] is not None and at8["p95_ms"] <= CHAT_P95_TARGET_MS,
+        ),
+    ]
+    for users in (str(level) for level in data["levels"]):
+        p50 = _ratio(ours[users]["p50_ms"], reference[users]["p50_ms"])
+        p95 = _ratio(ours[users]["p95_ms"], reference[users]["p95_ms"])
+        rows.append(
+            (
+                f"chat latency / `rasa init` bot, {users} user{'' if users == '1' else 's'} "
+                "(p50 / p95)",
+                f"<= {MAX_RATIO_TO_REFERENCE}x",
+                f"{_x(p50)} / {_x(p95)}",
+                p50 is not None and p95 is not None and max(p50, p95) <= MAX_RATIO_TO_REFERENCE,
+            )
+        )
+    memory = data["memory"]["ours"]
+    app, rasa = memory["FastAPI app"]["hwm_mb"], memory["Rasa server"]["hwm_mb"]
+    rows.append(
+        (
+            "gateway resident memory (peak, model loaded)",
+            f"<= {APP_MEMORY_TARGET_MB:.0f} MB",
+            f"{app:.0f} MiB",
+            app <= APP_MEMORY_TARGET_MB,
+        )
+    )
+    rows.append(
+        (
+            "Rasa resident memory (peak)",
+            f"<= {RASA_MEMORY_TARGET_MB / 1000:.1f} GB",
+            f"{rasa:.0f} MiB",
+            rasa <= RASA_MEMORY_TARGET_MB,
+        )
+    )
+    return rows
+
+
+def render_system_section(data: dict[str, Any]) -> list[str]:
+    """Latency per concurrency, sustained rate, cold start and memory, both bots."""
+    closed = data["closed_loop"]
+    latency = [
+        "| users | entry point | ours p50 / p95 / max (ms) | `rasa init` p50 / p95 / max (ms) "
+        "| ratio p50 / p95 | turns/s ours / ref. | errors ours / ref. |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for users in (str(level) for level in data["levels"]):
+        for path, label in ENTRY_POINTS.items():
+            ours, ref = closed[f"ours/{path}"][users], closed[f"reference/{path}"][users]
+            latency.append(
+                f"| {users} | {label} "
+                f"| {_ms(ours['p50_ms'])} / {_ms(ours['p95_ms'])} / {_ms(ours['max_ms'])} "
+                f"| {_ms(ref['p50_ms'])} / {_ms(ref['p95_ms'])} / {_ms(ref['max_ms'])} "
+                f"| {_x(_ratio(ours['p50_ms'], ref['p50_ms']))} / "
+                f"{_x(_ratio(ours['p95_ms'], ref['p95_ms']))} "
+                f"| {ours['throughput_per_s']:.1f} / {ref['throughput_per_s']:.1f} "
+                f"| {ours['errors']} / {ref['errors']} |"
+            )
+    sustained = ["| bot | sustained rate (p95 <= 1 s) | p95 there | rates tried (p95) |"]
+    sustained.append("|---|---|---|---|")
+    for name, result in data["open_loop"].items():
+        tried = ", ".join(
+            f"{step['rate_per_s']:g}/s ({_ms(step['p95_ms'])} ms"
+            + (f", {step['errors']} errors)" if step["errors"] else ")")
+            for step in result["steps"]
+        )
+        rate = result["sustained_rate_per_s"]
+        sustained.append(
+            f"| {name.split('/')[0]} | {'below the first step' if rate is None else f'{rate:g}/s'} "
+            f"| {_ms(result['sustained_p95_ms'])} ms | {tried} |"
+        )
+    cold = data["cold_start"]
+    start = ["| process | ours | `rasa init` bot |", "|---|---|---|"]
+    for process in PROCESSES:
+        start.append(
+            f"| {process} | {cold['ours']['healthy_seconds'][process]:.1f} s "
+            f"| {cold['reference']['healthy_seconds'][process]:.1f} s |"
+        )
+    start.append(
+        f"| first chat turn after that | {cold['ours']['first_turn_ms']:.0f} ms "
+        f"| {cold['reference']['first_turn_ms']:.0f} ms |"
+    )
+    memory = data["memory"]
+    mem = ["| process | ours now / peak | `rasa init` bot now / peak |", "|---|---|---|"]
+    for process in PROCESSES:
+        ours, ref = memory["ours"][process], memory["reference"][process]
+        mem.append(
+            f"| {process} ({ours['processes']} process{'es' if ours['processes'] > 1 else ''}) "
+            f"| {ours['rss_mb']:.0f} / "
+            f"{ours['hwm_mb']:.0f} MiB | {ref['rss_mb']:.0f} / {ref['hwm_mb']:.0f} MiB |"
+        )
+    c1 = {
+        path: closed[f"{bot}/{path}"]["1"]["p50_ms"] for bot in ("ours",) for path in ENTRY_POINTS
+    }
+    ref1 = closed["reference/webhook"]["1"]["p50_ms"]
+    breakdown = ""
+    if None not in (c1["gateway"], c1["webhook"], ref1):
+        breakdown = (
+            f" At one user, the p50 of a turn splits into {c1['gateway'] - c1['webhook']:.0f} ms "
+            f"in our gateway (ours through the gateway minus ours at the webhook), "
+            f"{ref1:.0f} ms that the bare Rasa bot needs too, and "
+            f"{c1['webhook'] - ref1:.0f} ms of our own work in Rasa and the action server "
+            "(NLU on more intents, two custom actions per turn, retrieval)."
+        )
+    return [
+        "",
+        HEADINGS["system"],
+        "",
+        f"Measured {data['measured_at']}, load average {data['load_average']}, by "
+        f"`{data['command']}` (`bench/load.py`) in {data['duration_seconds'] / 60:.1f} min. "
+        "Our three processes (models "
+        f"`{data['models']['ours']}`) and the bare reference, the `rasa init` example bot "
+        f"(`rasa init --no-prompt`, which copies Rasa's example project and trains it: "
+        f"`{data.get('reference_project', 'var/bench/reference-bot')}/models/"
+        f"{data['models']['reference']}`, kept while it exists; `bench/load.py "
+        "--fresh-reference` makes a new one), served "
+        "the same way: its action server, `rasa run` with the same REST channel and the same "
+        "SQL tracker store on SQLite, and a thin `POST /api/v1/chat` "
+        "(`bench/reference/gateway.py`: our request and response schemas and our Rasa "
+        "client, without our language decision and question log). Like is compared with "
+        "like: our gateway with the thin one, and each bot's Rasa REST webhook with the "
+        "other's. Both bots get the same turns in the same order: "
+        f"{data['questions']} questions in {len(data['languages'])} languages "
+        f'({", ".join(data["languages"])}): the dev set\'s and short "what is CERV?" ones; '
+        "the reference bot answers them with its own intents, so its figure is the floor "
+        "of Rasa on this machine.",
+        "",
+        f"Closed loop: each virtual user sends a turn and waits for the answer; "
+        f"{data['turns_per_level']} measured turns per level and entry point after a "
+        f"warm-up of max({data['warmup_turns_min']}, users) turns; each user starts a new "
+        f"conversation (sender id) every {data['conversation_turns']} turns. Levels run "
+        "back to back for both bots, so a busy neighbour on the 2 shared cores slows both "
+        "sides of a ratio alike. The driver (asyncio + httpx) runs on the same cores.",
+        "",
+        *latency,
+        "",
+        f"Sustained throughput: open loop through each gateway, the request rate held for "
+        f"{data['open_loop'][next(iter(data['open_loop']))]['step_seconds']:.0f} s per step "
+        "and raised until p95 passed 1 s (an error counts as slower); latency counts from "
+        "when a request was due, so queueing is not hidden.",
+        "",
+        *sustained,
+        "",
+        "Cold start: all three processes started at once, as `make run` does; seconds "
+        "until each health check answered. The first turn pays what loads lazily (the "
+        "action server's knowledge base, index and embedding model).",
+        "",
+        *start,
+        "",
+        "Resident memory after the load (VmRSS now / VmHWM peak, MiB, summed over the "
+        "process and its children: the action server answers in a Sanic worker process). "
+        "Our gateway answered one search first, so its figure includes the packaged "
+        "embedding model and the index.",
+        "",
+        *mem,
+        "",
+        f"Where the time goes.{breakdown}",
+        *render_profile(data.get("profile")),
+    ]
+
+
+def render_profile(profile: dict[str, Any] | None) -> list[str]:
+    """The sampled CPU cost per turn of our processes, by cost centre (if profiled)."""
+    if not profile:
+        return []
+    lines = [
+        "",
+        f"Sampled with py-spy ({profile['rate_hz']} Hz, every thread and child process) "
+        f"during {profile['turns']} turns at {profile['users']} users through our gateway, "
+        "after the measurements above; CPU milliseconds per turn (inclusive, so a line "
+        "can contain another's work):",
+        "",
+        "| process | CPU per turn | of which |",
+        "|---|---|---|",
+    ]
+    for process in PROCESSES:
+        if process not in profile:
+            continue
+        part = profile[process]
+        centres = sorted(part["centres"].items(), key=lambda item: -item[1])
+        listed = "; ".join(f"{label} {cost:.0f} ms" for label, cost in centres)
+        lines.append(f"| {process} | {part['cpu_ms_per_turn']:.0f} ms | {listed} |")
     return lines
 
 
