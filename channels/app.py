@@ -33,7 +33,7 @@ from channels.telegram.webhook import router_from_settings as telegram_router
 from channels.whatsapp import router_from_settings as whatsapp_router
 from channels.widget import install_widget
 from knowledge.search import Retriever, get_retriever
-from participation.privacy import PersonalDataFilter
+from participation.privacy import install_record_masking
 from participation.service import ParticipationService
 from participation.settings import ParticipationSettings
 from participation.settings import get_settings as get_participation_settings
@@ -42,16 +42,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 logger = logging.getLogger(__name__)
 
-# Loggers whose records may quote users (messages, e-mail addresses, phone numbers).
-MASKED_LOGGERS = ("channels", "uvicorn.error", "uvicorn.access", "telegram", "httpx")
-
 
 def install_log_masking() -> None:
-    """Mask personal identifiers in the gateway's logs (installed once per logger)."""
-    for name in MASKED_LOGGERS:
-        target = logging.getLogger(name)
-        if not any(isinstance(f, PersonalDataFilter) for f in target.filters):
-            target.addFilter(PersonalDataFilter())
+    """Mask personal identifiers in every log record of the gateway process."""
+    install_record_masking()
 
 
 def create_app(

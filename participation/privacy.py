@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 EMAIL_MASK: Final[str] = "[email]"
 PHONE_MASK: Final[str] = "[phone]"
@@ -137,3 +137,29 @@ class PersonalDataFilter(logging.Filter):
 def _masked(value: object) -> object:
     """A string argument with identifiers masked; anything else unchanged."""
     return mask_personal_data(value) if isinstance(value, str) else value
+
+
+_factory_installed = False
+
+
+def install_record_masking() -> None:
+    """Mask identifiers in every log record this process creates, whatever its logger.
+
+    A filter on a logger only sees records logged on that very logger, not those of
+    its children ("channels.api.chat" passes by a filter on "channels"), and handlers
+    are configured by whoever starts the process. Wrapping the record factory covers
+    both: each record is masked once, when it is created. Idempotent.
+    """
+    global _factory_installed
+    if _factory_installed:
+        return
+    create = logging.getLogRecordFactory()
+    masking = PersonalDataFilter()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = create(*args, **kwargs)
+        masking.filter(record)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+    _factory_installed = True

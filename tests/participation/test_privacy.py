@@ -188,3 +188,23 @@ def test_retention_purge(
     assert service.export_user("api:a")["proposals"][0]["contact"] is None
     assert _events(tracker_engine, "api:a") == 1
     assert service.purge_expired(NOW) == dict.fromkeys(counts, 0)
+
+
+def test_record_masking_covers_child_loggers_and_every_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from participation.privacy import install_record_masking
+
+    factory = logging.getLogRecordFactory()
+    try:
+        install_record_masking()
+        install_record_masking()  # idempotent: masks once, wraps once
+        logger = logging.getLogger("tests.participation.child.of.child")
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            logger.info("call me on %s or write to ana@example.hr", "+385 91 234 5678")
+        assert caplog.messages == ["call me on [phone] or write to [email]"]
+    finally:
+        logging.setLogRecordFactory(factory)
+        import participation.privacy as privacy
+
+        privacy._factory_installed = False
