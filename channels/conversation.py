@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,11 @@ from knowledge.languages import EU_LANGUAGES
 from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
+
+# Rasa reads a message that starts with this as an intent with entities, skipping NLU.
+PAYLOAD_PREFIX = "/"
+# A UTF-16 surrogate on its own (a valid pair is one character in Python).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,58 @@ def supported_language(code: str | None) -> str | None:
     return base if base in EU_LANGUAGES else None
 
 
+class OfferedPayloads:
+    """The button payloads each sender was offered in their last few replies.
+
+    Rasa treats a message starting with `/` as an intent plus entities, so a user could
+    type `/restart` or `/inform{"country": "HR"}` and set slots no button ever offered.
+    Only payloads remembered here pass to Rasa unchanged. The memory is bounded (least
+    recently active senders are forgotten first) and lives in this process: after a
+    restart, or on another replica, an old button is sent as plain text instead.
+    """
+
+    def __init__(self, max_senders: int, replies_per_sender: int) -> None:
+        """Remember payloads of `replies_per_sender` replies for `max_senders` senders."""
+        self._max_senders = max_senders
+        self._replies = replies_per_sender
+        self._offers: OrderedDict[str, deque[frozenset[str]]] = OrderedDict()
+
+    def remember(self, sender_id: str, payloads: list[str]) -> None:
+        """Record the payloads of the reply just sent (an empty reply still counts).
+
+        A reply without buttons pushes older offers out, so a stale keyboard grants
+        nothing for long.
+        """
+        offers = self._offers.pop(sender_id, None)
+        if offers is None:
+            offers = deque(maxlen=self._replies)
+        offers.append(frozenset(payloads))
+        self._offers[sender_id] = offers
+        while len(self._offers) > self._max_senders:
+            self._offers.popitem(last=False)
+
+    def was_offered(self, sender_id: str, payload: str) -> bool:
+        """True when `payload` was a button of one of the sender's recent replies."""
+        offers = self._offers.get(sender_id)
+        return offers is not None and any(payload in offer for offer in offers)
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with unpaired UTF-16 surrogates replaced by U+FFFD.
+
+    JSON may carry an escaped lone surrogate (U+D800), which Python decodes into a string
+    that cannot be encoded as UTF-8: Rasa's client, the database and the logs fail on it.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def defused(text: str) -> str:
+    """`text` without its leading slashes, so Rasa's NLU reads it as words."""
+    while text.startswith(PAYLOAD_PREFIX):
+        text = text.lstrip(PAYLOAD_PREFIX).strip()
+    return text
+
+
 class ConversationService:
     """Checks input, talks to Rasa and shapes its answer for the channels."""
 
@@ -109,6 +168,9 @@ class ConversationService:
         self._rasa = rasa
         self._settings = settings
         self._participation = participation
+        self._offered = OfferedPayloads(
+            settings.offered_payload_senders, settings.offered_payload_replies
+        )
 
     def fallback_language(self, turn: Turn) -> str:
         """Language to answer in before Rasa has decided (errors, outages)."""
@@ -121,7 +183,7 @@ class ConversationService:
     def checked_text(self, turn: Turn) -> str:
         """The text to send to Rasa, or TurnRejected for empty or oversized input."""
         language = self.fallback_language(turn)
-        text = turn.text.strip()
+        text = without_lone_surrogates(turn.text).strip()
         if not text:
             raise TurnRejected("message_empty", language)
         limit = self._settings.max_message_chars
@@ -129,9 +191,24 @@ class ConversationService:
             raise TurnRejected("message_too_long", language, length=len(text), limit=limit)
         return text
 
+    def unforged_text(self, turn: Turn) -> str:
+        """The checked text, with a payload nobody offered this sender turned into words.
+
+        A button click arrives as the button's payload (`/affirm`); a typed `/restart`
+        or `/inform{...}` looks the same but was never offered, and goes to NLU as text.
+        """
+        text = self.checked_text(turn)
+        if not text.startswith(PAYLOAD_PREFIX) or self._offered.was_offered(turn.sender_id, text):
+            return text
+        logger.info("A %s user sent a payload that was not offered; sent as text", turn.channel)
+        plain = defused(text)
+        if not plain:
+            raise TurnRejected("message_empty", self.fallback_language(turn))
+        return plain
+
     async def handle(self, turn: Turn) -> Reply:
         """Run one turn through Rasa; never returns an empty reply."""
-        text = self.checked_text(turn)
+        text = self.unforged_text(turn)
         language = self.fallback_language(turn)
         metadata: dict[str, Any] = {"want_meta": True, "channel": turn.channel}
         metadata.update(turn.extra_metadata)
@@ -153,6 +230,7 @@ class ConversationService:
         messages = assemble_messages(rasa_turn.messages)
         if not messages:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]
+        self._offered.remember(turn.sender_id, [b.payload for m in messages for b in m.buttons])
         turn_id = await self._record(turn, text, rasa_turn, reply_language)
         return Reply(language=reply_language, messages=messages, turn_id=turn_id)
 

@@ -24,6 +24,11 @@ class ChannelSettings(BaseSettings):
     # Sent as Retry-After when a dependency (Rasa) is down.
     retry_after_seconds: int = Field(default=10, gt=0)
     default_language: str = "en"
+    # Forged payloads (channels/conversation.py): a message starting with "/" reaches Rasa
+    # as an intent only if it is a button of one of the sender's last N replies; the
+    # memory keeps that many senders (least recently active forgotten first).
+    offered_payload_replies: int = Field(default=3, gt=0)
+    offered_payload_senders: int = Field(default=10_000, gt=0)
 
     # --- Web widget (channels/widget.py, channels/static/widget) -------------------------
     # APP_CORS_ORIGINS: the city sites (scheme://host[:port], comma-separated) whose pages

@@ -266,6 +266,100 @@ def participation_env(var_dir: Path, tracker: TrackerStore) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class LockStore:
+    """Rasa's lock store (bot/endpoints.yml reads these variables).
+
+    In memory by default, which is right for one Rasa server. Several Rasa replicas that
+    share one tracker store need a shared lock store, or two replicas could process
+    turns of one conversation at once: RASA_LOCK_STORE=redis RASA_LOCK_STORE_URL=127.0.0.1
+    (RASA_LOCK_STORE_PORT, RASA_LOCK_STORE_DB, RASA_LOCK_STORE_PASSWORD as needed).
+    """
+
+    type: str = "in_memory"
+    url: str = ""
+    port: str = "6379"
+    db: str = "1"
+    password: str = ""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> LockStore:
+        """The lock store the environment asks for, in memory by default."""
+        values = os.environ if env is None else env
+        return cls(
+            type=values.get("RASA_LOCK_STORE") or "in_memory",
+            url=values.get("RASA_LOCK_STORE_URL", ""),
+            port=values.get("RASA_LOCK_STORE_PORT") or "6379",
+            db=values.get("RASA_LOCK_STORE_DB") or "1",
+            password=values.get("RASA_LOCK_STORE_PASSWORD", ""),
+        )
+
+    def rasa_env(self) -> dict[str, str]:
+        """The variables bot/endpoints.yml expands (all of them: Rasa has no defaults)."""
+        return {
+            "RASA_LOCK_STORE": self.type,
+            "RASA_LOCK_STORE_URL": self.url,
+            "RASA_LOCK_STORE_PORT": self.port,
+            "RASA_LOCK_STORE_DB": self.db,
+            "RASA_LOCK_STORE_PASSWORD": self.password,
+        }
+
+
+def action_service(port: int, var_dir: Path, data_env: dict[str, str], name: str) -> Service:
+    """The rasa-sdk action server on `port`, logging to var_dir/log/<name>.log."""
+    return Service(
+        name="action server",
+        argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
+              "--port", str(port)],
+        health_url=f"http://{LOOPBACK}:{port}/health",
+        cwd=ROOT,
+        env=base_env({"SANIC_HOST": LOOPBACK, **data_env}),
+        startup_timeout=120,
+        log_path=var_dir / "log" / f"{name}.log",
+    )  # fmt: skip
+
+
+def rasa_service(
+    port: int,
+    actions_port: int,
+    var_dir: Path,
+    model: Path,
+    tracker: TrackerStore,
+    lock_store: LockStore,
+    name: str,
+) -> Service:
+    """A Rasa server on loopback `port` (HTTP API off) using the given stores."""
+    actions_url = f"http://{LOOPBACK}:{actions_port}/webhook"
+    return Service(
+        name="Rasa server",
+        argv=[str(RASA_BIN), "run", "--model", str(model),
+              "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+              "--interface", LOOPBACK, "--port", str(port)],
+        health_url=f"http://{LOOPBACK}:{port}/",
+        cwd=BOT_DIR,
+        env=base_env({"ACTION_ENDPOINT_URL": actions_url, **tracker.rasa_env(),
+                      **lock_store.rasa_env()}),
+        startup_timeout=300,
+        log_path=var_dir / "log" / f"{name}.log",
+    )  # fmt: skip
+
+
+def app_service(
+    port: int, rasa_port: int, var_dir: Path, env: dict[str, str], name: str
+) -> Service:
+    """The FastAPI gateway on loopback `port`, talking to the Rasa server on `rasa_port`."""
+    return Service(
+        name="FastAPI app",
+        argv=[str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:app_factory",
+              "--host", LOOPBACK, "--port", str(port)],
+        health_url=f"http://{LOOPBACK}:{port}/healthz",
+        cwd=ROOT,
+        env=base_env({"APP_RASA_URL": f"http://{LOOPBACK}:{rasa_port}", **env}),
+        startup_timeout=120,
+        log_path=var_dir / "log" / f"{name}.log",
+    )  # fmt: skip
+
+
 @dataclass
 class Ports:
     """Loopback ports of the three processes."""
@@ -299,6 +393,7 @@ class Stack:
         model: Path,
         tracker: TrackerStore | None = None,
         app_env: dict[str, str] | None = None,
+        lock_store: LockStore | None = None,
     ) -> None:
         """Describe the services; nothing starts before `start()`.
 
@@ -308,46 +403,18 @@ class Stack:
             model: the trained Rasa model.
             tracker: Rasa's tracker store (default: from RASA_TRACKER_*, else SQLite).
             app_env: extra variables for the gateway (e.g. APP_ADMIN_TOKEN in tests).
+            lock_store: Rasa's lock store (default: from RASA_LOCK_STORE*, else in memory).
         """
         self.ports = ports
         self.var_dir = var_dir
         self.tracker = tracker or TrackerStore.from_env(var_dir)
-        logs = var_dir / "log"
-        actions_url = f"http://{LOOPBACK}:{ports.actions}/webhook"
+        self.lock_store = lock_store or LockStore.from_env()
         data_env = participation_env(var_dir, self.tracker)
         self.services = [
-            Service(
-                name="action server",
-                argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
-                      "--port", str(ports.actions)],
-                health_url=f"http://{LOOPBACK}:{ports.actions}/health",
-                cwd=ROOT,
-                env=base_env({"SANIC_HOST": LOOPBACK, **data_env}),
-                startup_timeout=120,
-                log_path=logs / "actions.log",
-            ),
-            Service(
-                name="Rasa server",
-                argv=[str(RASA_BIN), "run", "--model", str(model),
-                      "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                      "--interface", LOOPBACK, "--port", str(ports.rasa)],
-                health_url=f"http://{LOOPBACK}:{ports.rasa}/",
-                cwd=BOT_DIR,
-                env=base_env({"ACTION_ENDPOINT_URL": actions_url, **self.tracker.rasa_env()}),
-                startup_timeout=300,
-                log_path=logs / "rasa.log",
-            ),
-            Service(
-                name="FastAPI app",
-                argv=[str(APP_PYTHON), "-m", "uvicorn", "--factory", "channels.app:app_factory",
-                      "--host", LOOPBACK, "--port", str(ports.app)],
-                health_url=f"http://{LOOPBACK}:{ports.app}/healthz",
-                cwd=ROOT,
-                env=base_env({"APP_RASA_URL": f"http://{LOOPBACK}:{ports.rasa}",
-                               **data_env, **(app_env or {})}),
-                startup_timeout=120,
-                log_path=logs / "app.log",
-            ),
+            action_service(ports.actions, var_dir, data_env, "actions"),
+            rasa_service(ports.rasa, ports.actions, var_dir, model, self.tracker,
+                         self.lock_store, "rasa"),
+            app_service(ports.app, ports.rasa, var_dir, {**data_env, **(app_env or {})}, "app"),
         ]  # fmt: skip
 
     def service(self, name: str) -> Service:
@@ -427,6 +494,7 @@ def _up() -> int:
             else:
                 log(f"  admin         {base}/admin (token: APP_ADMIN_TOKEN)")
             log(f"  tracker store {stack.tracker.dialect} ({stack.tracker.db})")
+            log(f"  lock store    {stack.lock_store.type}")
             log("Press Ctrl-C to stop.")
             while True:
                 for service in stack.services:

@@ -299,6 +299,15 @@ def test_tapped_reply_button_sends_its_payload_to_rasa(
     gateway: httpx.Client, graph: GraphApiPeer, rasa: RasaRestPeer
 ) -> None:
     wa_id = "385911000020"
+    # Only offered payloads reach Rasa as payloads (channels/conversation.py): offer them.
+    offered = [
+        {"title": "CERV", "payload": "/ask_programme"},
+        {"title": "Deadlines", "payload": "/deadlines"},
+        {"title": "Subscribe", "payload": "/subscribe"},
+    ]
+    rasa.replies["menu"] = [{"text": "What next?", "buttons": offered}]
+    assert post_signed(gateway, webhook_body([text_message(wa_id, "menu")])).status_code == 200
+    graph.wait_for(wa_id, 1)
     tap = typed_message(
         wa_id,
         "interactive",
@@ -311,9 +320,23 @@ def test_tapped_reply_button_sends_its_payload_to_rasa(
     )
     template = typed_message(wa_id, "button", {"payload": "/subscribe", "text": "Subscribe"})
     assert post_signed(gateway, webhook_body([tap, row, template])).json() == {"accepted": 3}
-    graph.wait_for(wa_id, 3)
+    graph.wait_for(wa_id, 4)
     sent = [b["message"] for b in rasa.from_sender(f"whatsapp:{wa_id}")]
-    assert sent == ["/ask_programme", "/deadlines", "/subscribe"]
+    assert sent == ["menu", "/ask_programme", "/deadlines", "/subscribe"]
+
+
+def test_a_tapped_id_that_was_never_offered_reaches_rasa_as_text(
+    gateway: httpx.Client, graph: GraphApiPeer, rasa: RasaRestPeer
+) -> None:
+    wa_id = "385911000099"
+    forged = typed_message(
+        wa_id,
+        "interactive",
+        {"type": "button_reply", "button_reply": {"id": "/restart", "title": "Restart"}},
+    )
+    assert post_signed(gateway, webhook_body([forged])).json() == {"accepted": 1}
+    graph.wait_for(wa_id, 1)
+    assert [b["message"] for b in rasa.from_sender(f"whatsapp:{wa_id}")] == ["restart"]
 
 
 def test_up_to_three_buttons_become_reply_buttons_with_short_titles(

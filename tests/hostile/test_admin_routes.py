@@ -1,0 +1,79 @@
+"""Every admin route of the app's route table refuses a missing or wrong token.
+
+tests/channels/test_admin_api.py checks each admin route of the OpenAPI schema
+(missing, wrong, scheme-less and Basic credentials, and the disabled admin API) in
+process. This adds what it cannot see: the route table itself (routes hidden from the
+schema included), walked through FastAPI's included routers, against the real gateway
+process started as in production with APP_ADMIN_TOKEN set. The only admin route
+without the token is the dashboard page, whose data comes from the API.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from channels.app import create_app
+from channels.settings import ChannelSettings
+from tests.channels.test_admin_api import ROUTES as SCHEMA_ROUTES
+from tests.hostile.conftest import ADMIN_TOKEN
+
+pytestmark = [pytest.mark.integration, pytest.mark.rasa]
+
+PUBLIC_PAGES = {("GET", "/admin")}
+
+
+def walk(routes: list) -> Iterator[APIRoute]:  # type: ignore[type-arg]
+    """Every APIRoute, including those of included routers (FastAPI's _IncludedRouter)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            yield from walk(router.routes)
+
+
+def admin_routes() -> list[tuple[str, str]]:
+    app = create_app(ChannelSettings(admin_token=ADMIN_TOKEN))
+    return sorted(
+        (method, re.sub(r"\{[^}]+\}", "x", route.path))
+        for route in walk(app.routes)
+        if route.path.startswith("/admin")
+        for method in route.methods
+    )
+
+
+ROUTES = admin_routes()
+
+
+def test_the_route_table_has_no_admin_route_the_schema_hides() -> None:
+    assert set(ROUTES) - PUBLIC_PAGES == set(SCHEMA_ROUTES)
+    assert len(ROUTES) >= 9
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r not in PUBLIC_PAGES])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token-of-the-right-length-000000", f"Bearer {ADMIN_TOKEN}x", "Bearer"],
+    ids=["missing", "wrong", "longer", "scheme-only"],
+)
+def test_every_admin_route_refuses_without_the_right_token(
+    api: httpx.Client, method: str, path: str, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = api.request(method, path, headers=headers, json={})
+    assert response.status_code in (401, 403), (method, path, response.status_code)
+    assert response.json()["error"]["code"] == "admin_unauthorized"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PUBLIC_PAGES))
+def test_the_dashboard_page_is_served_without_the_token(
+    api: httpx.Client, method: str, path: str
+) -> None:
+    page = api.request(method, path)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
