@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,26 +55,105 @@ class Pattern:
         return True
 
 
+# Candidate lists kept per distinct word of a lexicon; user text is unbounded, so
+# the memo is cleared when it grows past this many words.
+_CANDIDATE_CACHE_SIZE = 4096
+
+
+def _rank(entry: tuple[int, Pattern]) -> int:
+    """Sort key of an index entry: its rank alone (patterns do not compare)."""
+    return entry[0]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Patterns grouped by their first token, tried only where they can start.
+
+    Comparing every word with every pattern cost ~25-30 ms per chat turn; with
+    the index a word meets only the few patterns its first token allows.
+
+    Each pattern carries its rank in the order the matcher tries patterns in:
+    longest first, and among equally long ones the lexicon's own order (that
+    order decides collisions such as Slovak "Slovensko" before "slovensk*").
+    """
+
+    exact: dict[str, list[tuple[int, Pattern]]]
+    prefixes: dict[str, list[tuple[int, Pattern]]]
+    prefix_lengths: tuple[int, ...]
+    memo: dict[str, tuple[Pattern, ...]]
+
+    @classmethod
+    def build(cls, patterns: tuple[Pattern, ...]) -> _Index:
+        """Group the patterns once; lists stay in rank order."""
+        # sorted() is stable: equally long patterns keep the lexicon's order. An
+        # empty pattern would match everywhere without advancing: never indexed.
+        usable = [p for p in patterns if p.parts]
+        ranked = sorted(usable, key=lambda p: -len(p.parts))
+        exact: dict[str, list[tuple[int, Pattern]]] = {}
+        prefixes: dict[str, list[tuple[int, Pattern]]] = {}
+        for rank, pattern in enumerate(ranked):
+            first = pattern.parts[0]
+            if first.endswith("*"):
+                prefixes.setdefault(first[:-1], []).append((rank, pattern))
+            else:
+                exact.setdefault(first, []).append((rank, pattern))
+        lengths = tuple(sorted({len(prefix) for prefix in prefixes}))
+        return cls(exact, prefixes, lengths, {})
+
+    def candidates(self, word: str) -> tuple[Pattern, ...]:
+        """Patterns whose first token accepts the word, in rank order."""
+        cached = self.memo.get(word)
+        if cached is not None:
+            return cached
+        groups = [self.exact.get(word, [])]
+        groups += [
+            self.prefixes.get(word[:length], [])
+            for length in self.prefix_lengths
+            if length <= len(word)
+        ]
+        merged = sorted((entry for group in groups for entry in group), key=_rank)
+        result = tuple(pattern for _, pattern in merged)
+        if len(self.memo) >= _CANDIDATE_CACHE_SIZE:
+            self.memo.clear()
+        self.memo[word] = result
+        return result
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Keys (vocabulary values) with their patterns in every language."""
 
     patterns: tuple[Pattern, ...]
     labels: dict[str, dict[str, str]]
+    # Derived once per lexicon (`load_lexicon` caches lexicons, so once per process):
+    # `keys` is read for every payload value and `find_all` runs several times a turn.
+    _keys: frozenset[str] = field(init=False, repr=False, compare=False)
+    _index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Build the key set and the first-token index (frozen: set via object)."""
+        object.__setattr__(self, "_keys", frozenset(p.key for p in self.patterns))
+        object.__setattr__(self, "_index", _Index.build(self.patterns))
 
     @property
     def keys(self) -> frozenset[str]:
         """Every value the lexicon can produce."""
-        return frozenset(p.key for p in self.patterns)
+        return self._keys
 
     def find_all(self, text: str) -> list[str]:
-        """Keys mentioned in the text, in order, longest match first at each spot."""
+        """Keys mentioned in the text, in order, longest match first at each spot.
+
+        At each word the first candidate (longest, then lexicon order) that
+        matches wins and the scan jumps past it; otherwise it moves one word on.
+        """
         words = tokens(text)
         found: list[str] = []
         position = 0
-        ordered = sorted(self.patterns, key=lambda p: -len(p.parts))
         while position < len(words):
-            hit = next((p for p in ordered if p.match_at(words, position)), None)
+            hit = next(
+                (p for p in self._index.candidates(words[position]) if p.match_at(words, position)),
+                None,
+            )
             if hit is None:
                 position += 1
                 continue
