@@ -35,7 +35,7 @@ from channels.settings import ChannelSettings
 from channels.telegram import handlers
 from channels.telegram.flood import FloodLimiter
 from channels.telegram.i18n import FALLBACK_LANGUAGE, available_languages, translate
-from channels.telegram.rendering import PayloadKeys
+from channels.telegram.rendering import FEEDBACK_MARKER, PayloadKeys
 from channels.telegram.updates import PerChatUpdateProcessor
 from participation.service import ParticipationService
 
@@ -63,6 +63,8 @@ GROUP_CONVERSATION = 1
 GROUP_OTHER = 2
 
 _NEW_MESSAGE = filters.UpdateType.MESSAGE
+# Every callback that claims to be a vote goes to the vote handler, forged ones too.
+FEEDBACK_PATTERN = f"^{FEEDBACK_MARKER}"
 
 
 def build_application(
@@ -158,6 +160,12 @@ def register_handlers(application: TelegramApplication) -> None:
     # Conversation: plain text messages and inline button clicks go to the assistant.
     application.add_handler(
         MessageHandler(_NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, handlers.text_message),
+        GROUP_CONVERSATION,
+    )
+    # Votes first: within a group the first matching handler wins, and votes must
+    # never reach the assistant as if they were a button's payload.
+    application.add_handler(
+        CallbackQueryHandler(handlers.feedback_click, pattern=FEEDBACK_PATTERN),
         GROUP_CONVERSATION,
     )
     application.add_handler(CallbackQueryHandler(handlers.button_click), GROUP_CONVERSATION)

@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import InputFile, Update
+from telegram import InputFile, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -29,9 +29,16 @@ from channels.conversation import (
 )
 from channels.i18n import translate as translate_shared
 from channels.telegram.i18n import translate
-from channels.telegram.rendering import PayloadKeys, render, split_text
+from channels.telegram.rendering import (
+    PayloadKeys,
+    parse_feedback,
+    render,
+    split_text,
+    with_feedback,
+    without_feedback,
+)
 from knowledge.languages import EU_LANGUAGES
-from participation.errors import ParticipationError
+from participation.errors import InvalidInputError, NotFoundError, ParticipationError
 from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
@@ -145,11 +152,12 @@ async def converse(update: Update, context: Context, text: str) -> None:
         return
     _chat_data(context)[LAST_LANGUAGE] = reply.language
     keys = _payload_keys(context)
-    for message in reply.messages:
-        for outgoing in render(message, reply.language, keys):
-            await context.bot.send_message(
-                chat_id=chat.id, text=outgoing.text, reply_markup=outgoing.keyboard
-            )
+    outgoing = [
+        item for message in reply.messages for item in render(message, reply.language, keys)
+    ]
+    # The thumbs go under the last message only: one vote per answer, not per chunk.
+    for item in with_feedback(outgoing, reply.turn_id, reply.language):
+        await context.bot.send_message(chat_id=chat.id, text=item.text, reply_markup=item.keyboard)
 
 
 async def start(update: Update, context: Context) -> None:
@@ -251,6 +259,51 @@ async def button_click(update: Update, context: Context) -> None:
         return
     await query.answer()
     await converse(update, context, payload)
+
+
+async def feedback_click(update: Update, context: Context) -> None:
+    """A 👍 / 👎 tap: store the vote, thank the user, take the thumbs off the message.
+
+    The callback data comes from the client and can be forged: malformed data or a
+    turn of another chat (the store checks ownership) gets a polite toast and changes
+    nothing. A storage failure is logged and the user is asked to try later; the
+    thumbs stay so that they can. A repeated vote (an old client, a double tap)
+    simply replaces the earlier one in the store.
+    """
+    query = update.callback_query
+    sender_id = _sender_id(update)
+    if query is None:
+        return
+    language = chat_language(update, context)
+    vote = parse_feedback(query.data or "")
+    if vote is None or sender_id is None:
+        await query.answer(text=translate("feedback.invalid", language))
+        return
+    turn_id, up = vote
+    try:
+        await asyncio.to_thread(
+            _participation(context).record_feedback,
+            user_id=sender_id,
+            turn_id=turn_id,
+            rating=1 if up else -1,
+        )
+    except (NotFoundError, InvalidInputError):
+        await query.answer(text=translate("feedback.invalid", language))
+        return
+    except STORE_ERRORS:
+        logger.exception("Storing a Telegram user's feedback failed")
+        await query.answer(text=translate("feedback.failed", language))
+        return
+    await query.answer(text=translate("feedback.thanks", language))
+    message = query.message
+    if isinstance(message, Message):
+        # The vote is stored; a message that can no longer be edited is no reason to fail.
+        try:
+            await query.edit_message_reply_markup(
+                reply_markup=without_feedback(message.reply_markup)
+            )
+        except TelegramError as exc:
+            logger.warning("Removing the feedback buttons failed: %s", exc)
 
 
 async def not_text(update: Update, context: Context) -> None:

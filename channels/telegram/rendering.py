@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -25,6 +26,11 @@ MAX_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 # Callback data starting with this marker is a key into `PayloadKeys`, not a payload.
 KEY_MARKER = "#k:"
 KEY_HEX_CHARS = 24
+# Callback data of a thumbs up/down button: `fb:<turn id>:+` or `fb:<turn id>:-`.
+FEEDBACK_MARKER = "fb:"
+FEEDBACK_UP = "+"
+FEEDBACK_DOWN = "-"
+_FEEDBACK_DATA = re.compile(r"fb:([1-9][0-9]{0,17}):([+-])")
 
 # Preferred places to split a long text, best first: paragraph, line, sentence, word.
 _BOUNDARIES = (
@@ -100,7 +106,9 @@ class PayloadKeys:
     def callback_data(self, payload: str) -> str:
         """Data for a button that sends `payload`: itself if it fits, else a key."""
         fits = len(payload.encode("utf-8")) <= MAX_CALLBACK_BYTES
-        if fits and not payload.startswith(KEY_MARKER):
+        # A payload that looks like a key or a vote is keyed too, so that a click on
+        # it reaches the assistant instead of being taken for one of ours.
+        if fits and not payload.startswith((KEY_MARKER, FEEDBACK_MARKER)):
             return payload
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:KEY_HEX_CHARS]
         key = f"{KEY_MARKER}{digest}"
@@ -157,3 +165,62 @@ def render(message: ChatMessage, language: str, keys: PayloadKeys) -> list[Outgo
     if outgoing and keyboard is not None:
         outgoing[-1] = OutgoingMessage(text=outgoing[-1].text, keyboard=keyboard)
     return outgoing
+
+
+def feedback_data(turn_id: int, up: bool) -> str:
+    """Callback data for a vote on `turn_id`: short and fixed-format (under 64 bytes)."""
+    return f"{FEEDBACK_MARKER}{turn_id}:{FEEDBACK_UP if up else FEEDBACK_DOWN}"
+
+
+def parse_feedback(data: str) -> tuple[int, bool] | None:
+    """`(turn id, up?)` for well-formed vote data; None for anything else.
+
+    Callback data comes back from the client and can be forged, so only the exact
+    format is accepted; whether the turn is the chat's own is the store's check.
+    """
+    match = _FEEDBACK_DATA.fullmatch(data)
+    if match is None:
+        return None
+    return int(match.group(1)), match.group(2) == FEEDBACK_UP
+
+
+def is_feedback_row(row: Sequence[InlineKeyboardButton]) -> bool:
+    """Whether a keyboard row is a thumbs up/down row (ours, by its callback data)."""
+    return bool(row) and all(
+        isinstance(button.callback_data, str) and button.callback_data.startswith(FEEDBACK_MARKER)
+        for button in row
+    )
+
+
+def feedback_row(turn_id: int, language: str) -> list[InlineKeyboardButton]:
+    """The 👍 / 👎 buttons for one answer."""
+    return [
+        InlineKeyboardButton(
+            text=translate("feedback.up", language), callback_data=feedback_data(turn_id, True)
+        ),
+        InlineKeyboardButton(
+            text=translate("feedback.down", language),
+            callback_data=feedback_data(turn_id, False),
+        ),
+    ]
+
+
+def with_feedback(
+    outgoing: list[OutgoingMessage], turn_id: int | None, language: str
+) -> list[OutgoingMessage]:
+    """The answer's messages with the thumbs row under the last one, after its buttons.
+
+    Only answers with a turn id can be rated (the vote is stored against the turn).
+    """
+    if turn_id is None or not outgoing:
+        return outgoing
+    last = outgoing[-1]
+    rows = [list(row) for row in last.keyboard.inline_keyboard] if last.keyboard else []
+    rows.append(feedback_row(turn_id, language))
+    return [*outgoing[:-1], OutgoingMessage(text=last.text, keyboard=InlineKeyboardMarkup(rows))]
+
+
+def without_feedback(keyboard: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:
+    """The keyboard with its thumbs row removed (so a rated answer is not rated twice)."""
+    rows = keyboard.inline_keyboard if keyboard is not None else ()
+    return InlineKeyboardMarkup([list(row) for row in rows if not is_feedback_row(row)])

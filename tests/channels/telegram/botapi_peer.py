@@ -456,6 +456,12 @@ class BotApiPeer(JsonServer):
             raise ApiError(400, "Bad Request: text is too long")
         return True
 
+    def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
+        if params.get("chat_id") not in self._known_chats or not params.get("message_id"):
+            raise ApiError(400, "Bad Request: message to edit not found")
+        _check_markup(params.get("reply_markup"))
+        return True
+
     def _api_setmycommands(self, params: dict[str, Any]) -> Any:
         commands = params.get("commands")
         if not isinstance(commands, list) or not commands:

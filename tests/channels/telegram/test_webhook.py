@@ -92,7 +92,7 @@ def test_buttons_become_an_inline_keyboard_and_clicks_send_the_payload(
     botapi.deliver(botapi.text_update(304, "options"))
     botapi.wait_texts(304, 1)
     keyboard = botapi.messages(304)[0]["reply_markup"]["inline_keyboard"]
-    assert [[b["text"] for b in row] for row in keyboard] == [["CERV"], ["Long"]]
+    assert [[b["text"] for b in row] for row in keyboard] == [["CERV"], ["Long"], ["👍", "👎"]]
     assert keyboard[0][0]["callback_data"] == "/ask_cerv"
     long_data = keyboard[1][0]["callback_data"]
     assert len(long_data.encode()) <= 64
