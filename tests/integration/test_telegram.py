@@ -129,7 +129,9 @@ def test_help_buttons_become_an_inline_keyboard_and_a_click_reaches_rasa(
     replies(botapi, 1004, 2)
     message = botapi.messages(1004)[-1]
     assert message["text"] == help_hr["text"]
-    keyboard = message["reply_markup"]["inline_keyboard"]
+    *keyboard, thumbs = message["reply_markup"]["inline_keyboard"]
+    # The last row rates the answer (👍 / 👎), tied to the turn the gateway recorded.
+    assert [b["callback_data"][:3] for b in thumbs] == ["fb:", "fb:"]
     assert [row[0]["text"] for row in keyboard] == [b["title"] for b in help_hr["buttons"]]
     assert [row[0]["callback_data"] for row in keyboard] == [
         b["payload"] for b in help_hr["buttons"]
