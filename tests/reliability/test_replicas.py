@@ -26,7 +26,6 @@ import secrets
 import signal
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -174,29 +173,6 @@ def test_a_conversation_alternating_between_replicas_stays_consistent(
     assert slots["country"] == "HR"
     assert slots["budget"] == 40000
     assert slots["cross_border"] is False
-
-
-def test_simultaneous_turns_on_both_replicas_are_processed_one_after_the_other(
-    replicas: Replicas,
-) -> None:
-    a, b = replicas.urls
-    sender = "replica-race"
-    assert "Who is applying?" in say(a, sender, "I am looking for EU funding for a project")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        answers = list(
-            pool.map(
-                lambda job: say(job[0], sender, job[1]),
-                [(a, "we are a municipality"), (b, "Croatia")],
-            )
-        )
-    assert len(answers) == 2
-    query = text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'")
-    with replicas.tracker.connect() as connection:
-        users = connection.execute(query, {"s": f"api:{sender}"}).scalar_one()
-    assert users == 3, "a turn was lost or stored twice"
-    slots = last_slots(replicas.tracker, f"api:{sender}")
-    assert (slots.get("applicant_type"), slots.get("country")) == ("municipality", "HR")
-    assert "What is the project about?" in say(b, sender, "hello again")
 
 
 def test_rasa_killed_mid_conversation_polite_meanwhile_then_state_intact(
