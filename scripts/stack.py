@@ -266,6 +266,10 @@ def participation_env(var_dir: Path, tracker: TrackerStore) -> dict[str, str]:
     }
 
 
+# Rasa 3.6's own Redis lock store can give two replicas the same ticket (docs/reliability.md).
+ATOMIC_REDIS_LOCK_STORE = "bot.lock_store.AtomicRedisLockStore"
+
+
 @dataclass(frozen=True)
 class LockStore:
     """Rasa's lock store (bot/endpoints.yml reads these variables).
@@ -295,9 +299,12 @@ class LockStore:
         )
 
     def rasa_env(self) -> dict[str, str]:
-        """The variables bot/endpoints.yml expands (all of them: Rasa has no defaults)."""
+        """The variables bot/endpoints.yml expands (all of them: Rasa has no defaults).
+
+        `redis` means our lock store with atomic tickets (bot/lock_store.py), not Rasa's.
+        """
         return {
-            "RASA_LOCK_STORE": self.type,
+            "RASA_LOCK_STORE": ATOMIC_REDIS_LOCK_STORE if self.type == "redis" else self.type,
             "RASA_LOCK_STORE_URL": self.url,
             "RASA_LOCK_STORE_PORT": self.port,
             "RASA_LOCK_STORE_DB": self.db,
@@ -306,10 +313,10 @@ class LockStore:
 
 
 def action_service(port: int, var_dir: Path, data_env: dict[str, str], name: str) -> Service:
-    """The rasa-sdk action server on `port`, logging to var_dir/log/<name>.log."""
+    """The action server (bot/action_server.py) on `port`, logging to var_dir/log/<name>.log."""
     return Service(
         name="action server",
-        argv=[str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
+        argv=[str(APP_PYTHON), "-m", "bot.action_server", "--actions", "bot.actions",
               "--port", str(port)],
         health_url=f"http://{LOOPBACK}:{port}/health",
         cwd=ROOT,
@@ -337,8 +344,9 @@ def rasa_service(
               "--interface", LOOPBACK, "--port", str(port)],
         health_url=f"http://{LOOPBACK}:{port}/",
         cwd=BOT_DIR,
+        # PYTHONPATH: Rasa runs in bot/ and loads bot.lock_store from the repository.
         env=base_env({"ACTION_ENDPOINT_URL": actions_url, **tracker.rasa_env(),
-                      **lock_store.rasa_env()}),
+                      **lock_store.rasa_env(), "PYTHONPATH": str(ROOT)}),
         startup_timeout=300,
         log_path=var_dir / "log" / f"{name}.log",
     )  # fmt: skip

@@ -10,7 +10,8 @@ check. Proven:
   form state and slots (the questions follow in order, the recommendation uses every
   answer, PostgreSQL holds each slot once with the right value);
 - two turns of one conversation sent to both replicas at once are both processed,
-  one after the other (the Redis lock), and the form carries on;
+  one after the other (the Redis lock with atomic tickets, bot/lock_store.py), and
+  the form carries on: five conversations, each with such a pair;
 - Rasa A killed with SIGKILL mid-conversation: gateway A answers every probe with a
   polite 503 in the user's language and Retry-After while it is down, the conversation
   continues on replica B meanwhile, and after Rasa A is restarted it continues on
@@ -26,6 +27,7 @@ import secrets
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
@@ -173,6 +175,30 @@ def test_a_conversation_alternating_between_replicas_stays_consistent(
     assert slots["country"] == "HR"
     assert slots["budget"] == 40000
     assert slots["cross_border"] is False
+
+
+@pytest.mark.parametrize("round_number", range(5))
+def test_simultaneous_turns_on_both_replicas_are_processed_one_after_the_other(
+    replicas: Replicas, round_number: int
+) -> None:
+    a, b = replicas.urls
+    sender = f"replica-race-{round_number}"
+    assert "Who is applying?" in say(a, sender, "I am looking for EU funding for a project")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda job: say(job[0], sender, job[1]),
+                [(a, "we are a municipality"), (b, "Croatia")],
+            )
+        )
+    assert len(answers) == 2
+    query = text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'")
+    with replicas.tracker.connect() as connection:
+        users = connection.execute(query, {"s": f"api:{sender}"}).scalar_one()
+    assert users == 3, "a turn was lost or stored twice"
+    slots = last_slots(replicas.tracker, f"api:{sender}")
+    assert (slots.get("applicant_type"), slots.get("country")) == ("municipality", "HR")
+    assert "What is the project about?" in say(b, sender, "hello again")
 
 
 def test_rasa_killed_mid_conversation_polite_meanwhile_then_state_intact(

@@ -1,6 +1,7 @@
 """Tracker fixtures, the real domain and the small fixture knowledge base."""
 
 import contextlib
+import copy
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
@@ -8,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.domain_files import load_domain
 from knowledge.base import KnowledgeBase
 from knowledge.loader import load_knowledge_base
 
@@ -22,15 +23,8 @@ FIXED_DAY = dt.date(2026, 3, 1)
 
 @pytest.fixture(scope="session")
 def domain() -> dict[str, Any]:
-    """The bot's real domain, merged from bot/domain/*.yml, as actions receive it."""
-    merged: dict[str, Any] = {"responses": {}, "slots": {}, "forms": {}, "intents": []}
-    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
-        part = yaml.safe_load(path.read_text(encoding="utf-8"))
-        merged["responses"].update(part.get("responses", {}))
-        merged["slots"].update(part.get("slots", {}))
-        merged["forms"].update(part.get("forms", {}))
-        merged["intents"].extend(part.get("intents", []))
-    return merged
+    """The bot's real domain, merged from bot/domain/*.yml, as the action server reads it."""
+    return copy.deepcopy(load_domain())
 
 
 @pytest.fixture(scope="session")
