@@ -73,6 +73,12 @@ WARMUP_TURNS_MIN = 10
 # A virtual user starts a new conversation (new sender id) after this many turns,
 # so trackers stay as long as real conversations instead of growing all run long.
 CONVERSATION_TURNS = 8
+# Paced users: the same closed loop, but each user reads the answer and types the
+# next message before sending it, a pause drawn uniformly from this range (seconds,
+# Locust's `between(1, 5)`), and starts at a random moment within it. Gateway only.
+PACED_LEVELS = (8, 32)
+THINK_SECONDS = (1.0, 5.0)
+PACE_SEED = 5
 # Any answer slower than this is an error (the gateway itself waits 30 s for Rasa).
 REQUEST_TIMEOUT_SECONDS = 30.0
 
@@ -276,24 +282,40 @@ async def one_turn(
 
 
 async def closed_loop(
-    target: Target, users: int, turns: int, pool: list[tuple[str, str]], run_id: str
+    target: Target,
+    users: int,
+    turns: int,
+    pool: list[tuple[str, str]],
+    run_id: str,
+    think: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
-    """`users` virtual users share `turns` turns; each waits for its answer."""
+    """`users` virtual users share `turns` turns; each waits for its answer.
+
+    With `think`, a user pauses that long (uniform, seeded) before each next turn,
+    as a person reading and typing does; without, turns follow back to back.
+    """
     warmup = max(WARMUP_TURNS_MIN, users)
+    pace = random.Random(PACE_SEED)
     sample = Sample()
     # Indexes below `warmup` are the warm-up turns, sent before the clock starts.
     counter = itertools.count(warmup)
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
     timeout = httpx.Timeout(REQUEST_TIMEOUT_SECONDS)
 
+    mode = "c" if think is None else "p"
+
     async def user(number: int) -> None:
         own_turns = 0
+        if think is not None:
+            await asyncio.sleep(pace.uniform(0.0, think[1]))
         while (index := next(counter)) < warmup + turns:
             conversation = own_turns // CONVERSATION_TURNS
-            sender = f"{run_id}-{target.bot}-{target.path}-c{users}-u{number}-{conversation}"
+            sender = f"{run_id}-{target.bot}-{target.path}-{mode}{users}-u{number}-{conversation}"
             _, text = pool[index % len(pool)]
             await one_turn(client, target, sender, text, sample)
             own_turns += 1
+            if think is not None:
+                await asyncio.sleep(pace.uniform(*think))
 
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
         for i in range(warmup):
@@ -304,8 +326,9 @@ async def closed_loop(
         await asyncio.gather(*(user(n) for n in range(users)))
         sample.seconds = time.perf_counter() - started
     result = sample.summary()
+    paced = "" if think is None else " paced"
     log(
-        f"{target.name:<18} {users:>2} users: p50 {ms(result['p50_ms'])}, "
+        f"{target.name:<18} {users:>2}{paced} users: p50 {ms(result['p50_ms'])}, "
         f"p95 {ms(result['p95_ms'])}, max {ms(result['max_ms'])}, "
         f"{result['throughput_per_s']:.1f} turns/s, {result['errors']} errors"
     )
@@ -676,6 +699,13 @@ async def measure(
     for users in LEVELS:
         for target in targets:
             closed[target.name][str(users)] = await closed_loop(target, users, turns, pool, run_id)
+    paced: dict[str, dict[str, Any]] = {t.name: {} for t in targets if t.path == GATEWAY}
+    for users in PACED_LEVELS:
+        for target in targets:
+            if target.path == GATEWAY:
+                paced[target.name][str(users)] = await closed_loop(
+                    target, users, turns, pool, run_id, THINK_SECONDS
+                )
     open_loop: dict[str, Any] = {}
     for target in targets:
         if target.path != GATEWAY:
@@ -694,6 +724,8 @@ async def measure(
         "questions": len(pool),
         "languages": sorted({lang for lang, _ in pool}),
         "closed_loop": closed,
+        "paced": paced,
+        "think_seconds": list(THINK_SECONDS),
         "open_loop": open_loop,
     }
 

@@ -5,18 +5,29 @@ configured with `enable_selective_domain` (bot/endpoints.yml), so it no longer s
 the whole domain with every call; rasa-sdk 3.21 would refuse such calls (HTTP 449, a
 protocol Rasa 3.6 does not speak), so this executor answers them with the domain read
 from bot/domain/ (bot/domain_files.py). A call that does carry a domain uses it.
+
+Each Sanic worker (a process of its own) also reads the domain and the knowledge base
+and loads the search index and embedding model in a background thread as it starts,
+so no user's turn waits seconds for them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+from functools import partial
 from typing import Any
 
 from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
-from rasa_sdk.endpoint import create_argument_parser, run
+from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
 from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic
+from sanic.worker.loader import AppLoader
 
 from bot.domain_files import load_domain
+from bot.kb_access import get_knowledge_base
+from bot.search_access import warm_up_searcher
 
 
 class FileDomainExecutor(ActionExecutor):  # type: ignore[misc]
@@ -45,16 +56,53 @@ def main(argv: list[str] | None = None) -> None:
     load_domain()  # read the files now: a broken domain fails the start, not a turn
     executor = FileDomainExecutor()
     executor.register_package(args.actions_module or args.actions)
-    run(
-        executor,
-        args.port,
-        args.cors,
-        args.ssl_certificate,
-        args.ssl_keyfile,
-        args.ssl_password,
-        args.auto_reload,
-        args.endpoints,
+    serve(executor, args)
+
+
+def create_app(executor: ActionExecutor, loglevel: str | None, **options: Any) -> Sanic[Any, Any]:
+    """rasa-sdk's app (built again in each worker), plus logging and the warm-up.
+
+    A worker is a fresh process: without configuring logging here, it would drop
+    every INFO line of the actions, the knowledge base and the search.
+    """
+    utils.configure_colored_logging(loglevel)
+    app: Sanic[Any, Any] = create_app_for_serve(executor, **options)
+    app.register_listener(_warm_up_worker, "after_server_start")
+    return app
+
+
+async def _warm_up_worker(app: Sanic[Any, Any]) -> None:
+    """Start loading what the actions need in a thread; the server answers meanwhile."""
+    app.ctx.warm_up = asyncio.get_running_loop().run_in_executor(None, warm_up)
+
+
+def warm_up() -> bool:
+    """Domain, knowledge base, then search index and model (each loaded once per process)."""
+    load_domain()
+    get_knowledge_base()
+    return warm_up_searcher()
+
+
+def serve(executor: ActionExecutor, args: Any) -> None:
+    """Serve as rasa_sdk.endpoint.run does, with `create_app` as the workers' factory."""
+    loader = AppLoader(
+        factory=partial(
+            create_app,
+            executor,
+            args.loglevel,
+            cors_origins=args.cors,
+            auto_reload=args.auto_reload,
+            endpoints=args.endpoints,
+        )
     )
+    app = loader.load()
+    app.prepare(
+        host=os.environ.get("SANIC_HOST", "0.0.0.0"),
+        port=args.port,
+        ssl=create_ssl_config(args.ssl_certificate, args.ssl_keyfile, args.ssl_password),
+        workers=utils.number_of_sanic_workers(),
+    )
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

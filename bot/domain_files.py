@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 DOMAIN_DIR = Path(__file__).resolve().parent / "domain"
+# libyaml's safe loader reads the 24-language domain several times faster.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def merge_domain_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -38,5 +40,5 @@ def load_domain(directory: Path = DOMAIN_DIR) -> dict[str, Any]:
     files = sorted(directory.glob("*.yml"))
     if not files:
         raise FileNotFoundError(f"no domain files in {directory}")
-    parts = [yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in files]
-    return merge_domain_parts(parts)
+    texts = [path.read_text(encoding="utf-8") for path in files]
+    return merge_domain_parts([yaml.load(text, Loader=SAFE_LOADER) or {} for text in texts])

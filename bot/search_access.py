@@ -44,3 +44,25 @@ def get_searcher() -> Searcher:
     from bot.search_adapter import RetrieverSearcher
 
     return RetrieverSearcher()
+
+
+def warm_up_searcher() -> bool:
+    """Load the index and the embedding model now, so no user's turn waits for them.
+
+    The first question that needs dense retrieval would otherwise load the model
+    (seconds). Runs in a background thread of the action server; a missing or broken
+    index is logged, not raised: the actions then fall back as they always do.
+    Returns whether the search is ready.
+    """
+    from bot.search_adapter import RetrieverSearcher
+
+    searcher = get_searcher()
+    if not isinstance(searcher, RetrieverSearcher):
+        return False
+    try:
+        searcher.warm_up()
+    except Exception:  # the server keeps serving; searches report the problem themselves
+        logger.exception("Search warm-up failed; the first search will try again")
+        return False
+    logger.info("Search index and embedding model loaded")
+    return True

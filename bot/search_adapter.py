@@ -40,6 +40,10 @@ class RetrieverSearcher:
         self._settings = settings or get_settings()
         self._retriever = retriever or get_retriever(self._settings)
 
+    def warm_up(self) -> None:
+        """Load the newest index and its embedding model now (raises what loading raises)."""
+        self._retriever.warm_up()
+
     def __call__(
         self, query: str, language: str, record_type: str | None, limit: int
     ) -> list[Found]:

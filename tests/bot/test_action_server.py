@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,14 @@ from rasa_sdk.interfaces import ActionMissingDomainException
 
 from bot.action_server import FileDomainExecutor
 from bot.domain_files import load_domain, merge_domain_parts
-from stack import base_env
+from stack import action_service, base_env, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+# What the worker logs once index and embedding model are loaded (bot/search_access.py),
+# and how long that may take on a busy 2-core machine.
+SEARCH_READY = "Search index and embedding model loaded"
+WARM_UP_TIMEOUT_SECONDS = 120.0
 
 # Runs in .venv-rasa: the domain as Rasa itself loads the directory and sends it.
 RASA_DOMAIN = r"""
@@ -136,3 +142,28 @@ def test_domain_parts_merge_mappings_and_lists() -> None:
 def test_a_missing_domain_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no domain files"):
         load_domain(tmp_path)
+
+
+def test_the_worker_loads_the_search_before_any_question(tmp_path: Path) -> None:
+    """The real server, no call sent: its worker logs that the search is ready."""
+    service = action_service(free_port(), tmp_path, {}, "actions")
+    service.start()
+    try:
+        deadline = time.monotonic() + WARM_UP_TIMEOUT_SECONDS
+        while SEARCH_READY not in service.log_tail() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert SEARCH_READY in service.log_tail(), service.log_tail()
+    finally:
+        service.stop()
+
+
+def test_warm_up_without_an_index_reports_and_does_not_raise(tmp_path: Path) -> None:
+    """A missing index must not stop the server: warm-up says not ready, in a clean process."""
+    script = "from bot.action_server import warm_up; print(warm_up())"
+    env = base_env({"KNOWLEDGE_INDEX_DIR": str(tmp_path / "no-index")})
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"
+    assert "Search warm-up failed" in run.stderr
