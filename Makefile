@@ -60,7 +60,7 @@ index: setup ## Build the search index (skipped when data and model are unchange
 bench: setup ## Retrieval quality and speed benchmarks (minutes; writes docs/benchmarks.md)
 	@$(PY) bench/run.py
 
-loadtest: setup validate index train ## Whole-system load test vs the `rasa init` bot (~12 min; writes docs/benchmarks.md)
+loadtest: setup validate index train ## Whole-system load test vs the `rasa init` bot (~10-15 min; writes docs/benchmarks.md)
 	@$(PY) bench/load.py
 
 train: setup ## Train the Rasa model if bot/ config, domain or data changed
