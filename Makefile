@@ -49,7 +49,7 @@ format: setup ## Apply ruff formatting and safe fixes
 	@.venv/bin/ruff format .
 
 typecheck: setup ## mypy (strict) on every package
-	@.venv/bin/mypy bot knowledge indexer channels participation scripts
+	@.venv/bin/mypy bot knowledge indexer channels participation scripts bench
 
 validate: setup ## Validate the knowledge base records
 	@$(PY) -m indexer validate

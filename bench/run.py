@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -194,14 +195,14 @@ def analysis(name: str) -> Iterator[None]:
     if name == "no-stemming":
         textmod.STEMMER_ALGORITHMS.clear()
     if name in ("no-truncation", "no-stemming"):
-        textmod.TRUNCATE_TO = 10**6
+        textmod.TRUNCATE_TO = 10**6  # type: ignore[misc]  # an ablation patches the constant
     textmod._stemmer.cache_clear()
     try:
         yield
     finally:
         textmod.STEMMER_ALGORITHMS.clear()
         textmod.STEMMER_ALGORITHMS.update(saved[0])
-        textmod.TRUNCATE_TO = saved[1]
+        textmod.TRUNCATE_TO = saved[1]  # type: ignore[misc]
         textmod._stemmer.cache_clear()
 
 
@@ -375,8 +376,8 @@ def speed(rounds: int = 3) -> dict[str, Any]:
     embed_ms: list[float] = []
     for _ in range(rounds):
         for question in questions:
-            total_ms.append(timed(lambda q=question: retriever.search(q.q, lang=q.lang)))
-            embed_ms.append(timed(lambda q=question: embedder.encode_query([q.q])))
+            total_ms.append(timed(partial(retriever.search, question.q, lang=question.lang)))
+            embed_ms.append(timed(partial(embedder.encode_query, [question.q])))
     rss_after_load, _ = rss_mb()
 
     # Build throughput: a forced build of the shipped data in a scratch directory,
@@ -479,7 +480,8 @@ def synthetic(n: int, rng: np.random.Generator, centres: np.ndarray) -> np.ndarr
 
 def centres_for(n: int, rng: np.random.Generator) -> np.ndarray:
     centres = rng.standard_normal((max(10, n // 100), DIM), dtype=np.float32)
-    return centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    unit: np.ndarray = centres / np.linalg.norm(centres, axis=1, keepdims=True)
+    return unit
 
 
 def latencies(index: Any, queries: np.ndarray, k: int = 10) -> list[float]:
@@ -565,7 +567,8 @@ WORKLOADS: tuple[tuple[str, int], ...] = (
 
 def uniform(n: int, rng: np.random.Generator) -> np.ndarray:
     vectors = rng.standard_normal((n, DIM), dtype=np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit
 
 
 def scale(workloads: Sequence[tuple[str, int]] = WORKLOADS) -> dict[str, Any]:
@@ -643,10 +646,10 @@ def scale(workloads: Sequence[tuple[str, int]] = WORKLOADS) -> dict[str, Any]:
     kept = [r for r in previous if (r.get("data", "clustered"), r["n"]) not in measured]
     order = {workload: i for i, workload in enumerate(WORKLOADS)}
     rows = sorted(kept + rows, key=lambda r: order.get((r.get("data", "clustered"), r["n"]), 99))
-    data = {"dimension": DIM, "queries": QUERIES, "threads_for_build": threads, "rows": rows}
-    save("scale", data)
-    print(render_scale(data))
-    return data
+    result = {"dimension": DIM, "queries": QUERIES, "threads_for_build": threads, "rows": rows}
+    save("scale", result)
+    print(render_scale(result))
+    return result
 
 
 def hnsw(vectors: np.ndarray, settings: KnowledgeSettings) -> Any:
