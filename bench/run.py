@@ -897,7 +897,9 @@ def previous_sections(text: str) -> dict[str, list[str]]:
             current = sections.setdefault(names[line], []) if line in names else None
         if current is not None:
             current.append(line)
-    return {name: lines for name, lines in sections.items() if lines}
+    # Without their trailing blank lines: each re-render would add one more.
+    trimmed = {name: "\n".join(lines).rstrip().splitlines() for name, lines in sections.items()}
+    return {name: lines for name, lines in trimmed.items() if lines}
 
 
 def render_speed_section(data: dict[str, Any]) -> list[str]:
