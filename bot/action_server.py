@@ -14,12 +14,14 @@ so no user's turn waits seconds for them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rasa_sdk import utils
-from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_ENDPOINTS_PATH
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
@@ -28,6 +30,20 @@ from sanic.worker.loader import AppLoader
 from bot.domain_files import load_domain
 from bot.kb_access import get_knowledge_base
 from bot.search_access import warm_up_searcher
+
+# rasa-sdk warns, on every turn, for each extracted slot without a `validate_<slot>`
+# method. Here that is by design (bot/actions/validate_slot_mappings.py fills slots
+# with extract_ methods), so the filter below keeps it out of the log.
+RASA_SDK_FORMS_LOGGER = "rasa_sdk.forms"
+INTENDED_SKIP_PREFIX = "Skipping validation for"
+
+
+class IntendedSkipsFilter(logging.Filter):
+    """Drops rasa-sdk's "Skipping validation for `slot`" warnings, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the per-turn skip warning."""
+        return not record.getMessage().startswith(INTENDED_SKIP_PREFIX)
 
 
 class FileDomainExecutor(ActionExecutor):  # type: ignore[misc]
@@ -42,8 +58,6 @@ class FileDomainExecutor(ActionExecutor):  # type: ignore[misc]
 
 def main(argv: list[str] | None = None) -> None:
     """Start the HTTP action server as `python -m rasa_sdk` would, with our executor."""
-    import logging
-
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
@@ -66,6 +80,7 @@ def create_app(executor: ActionExecutor, loglevel: str | None, **options: Any) -
     every INFO line of the actions, the knowledge base and the search.
     """
     utils.configure_colored_logging(loglevel)
+    logging.getLogger(RASA_SDK_FORMS_LOGGER).addFilter(IntendedSkipsFilter())
     app: Sanic[Any, Any] = create_app_for_serve(executor, **options)
     app.register_listener(_warm_up_worker, "after_server_start")
     return app
@@ -83,6 +98,18 @@ def warm_up() -> bool:
     return warm_up_searcher()
 
 
+def tracing_endpoints(path: str | None) -> str | None:
+    """The file rasa-sdk reads its tracing settings from, or None for no tracing.
+
+    rasa-sdk's default `endpoints.yml` (in the working directory) is optional: the bot
+    has no tracing, and rasa-sdk would log its absence as an error at every start. A
+    file named explicitly is passed on as given, so a wrong name is still reported.
+    """
+    if path == DEFAULT_ENDPOINTS_PATH and not Path(DEFAULT_ENDPOINTS_PATH).is_file():
+        return None
+    return path
+
+
 def serve(executor: ActionExecutor, args: Any) -> None:
     """Serve as rasa_sdk.endpoint.run does, with `create_app` as the workers' factory."""
     loader = AppLoader(
@@ -92,7 +119,7 @@ def serve(executor: ActionExecutor, args: Any) -> None:
             args.loglevel,
             cors_origins=args.cors,
             auto_reload=args.auto_reload,
-            endpoints=args.endpoints,
+            endpoints=tracing_endpoints(args.endpoints),
         )
     )
     app = loader.load()

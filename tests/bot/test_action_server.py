@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ import yaml
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionMissingDomainException
 
-from bot.action_server import FileDomainExecutor
+from bot.action_server import FileDomainExecutor, IntendedSkipsFilter, tracing_endpoints
 from bot.domain_files import load_domain, merge_domain_parts
 from stack import action_service, base_env, free_port
 
@@ -167,3 +168,25 @@ def test_warm_up_without_an_index_reports_and_does_not_raise(tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
     assert "Search warm-up failed" in run.stderr
+
+
+def test_only_the_intended_skip_warning_is_filtered() -> None:
+    """The per-turn "Skipping validation" warning goes; any other rasa-sdk warning stays."""
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord("rasa_sdk.forms", logging.WARNING, __file__, 1, message, (), None)
+
+    keep = IntendedSkipsFilter().filter
+    assert not keep(record("Skipping validation for `language`: there is no validation method"))
+    assert keep(record("Cannot validate `budget`: make sure the validation method returns"))
+
+
+def test_tracing_endpoints_default_is_optional_but_a_named_file_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No error log for rasa-sdk's absent default file; a file the user names is used."""
+    monkeypatch.chdir(tmp_path)
+    assert tracing_endpoints("endpoints.yml") is None
+    (tmp_path / "endpoints.yml").write_text("tracing:\n  type: jaeger\n", encoding="utf-8")
+    assert tracing_endpoints("endpoints.yml") == "endpoints.yml"
+    assert tracing_endpoints("missing.yml") == "missing.yml"
