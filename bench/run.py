@@ -732,11 +732,10 @@ def render_report(previous: str = "") -> str:
         "nlu": render_nlu_section,
         "system": render_system_section,
     }
-    parts += render_targets(
-        {name: load(name) for name in renderers}, previous_target_rows(previous)
-    )
+    stored = {name: load(name) for name in renderers}
+    parts += render_targets(stored, previous_target_rows(previous))
     for name, render in renderers.items():
-        data = load(name)
+        data = stored[name]
         if data:
             parts += render(data)
         elif name in kept:
@@ -1006,26 +1005,48 @@ def _x(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}x"
 
 
+# Columns comparing one measurement of ours with the reference's (`_comparison_cells`).
+COMPARISON_HEADER = (
+    "| ours p50 / p95 / max (ms) | `rasa init` p50 / p95 / max (ms) "
+    "| ratio p50 / p95 | turns/s ours / ref. | errors ours / ref. |"
+)
+
+
+def _comparison_cells(ours: dict[str, Any], ref: dict[str, Any]) -> str:
+    """The COMPARISON_HEADER cells of one closed-loop level, ours beside the reference."""
+    return (
+        f"| {_ms(ours['p50_ms'])} / {_ms(ours['p95_ms'])} / {_ms(ours['max_ms'])} "
+        f"| {_ms(ref['p50_ms'])} / {_ms(ref['p95_ms'])} / {_ms(ref['max_ms'])} "
+        f"| {_x(_ratio(ours['p50_ms'], ref['p50_ms']))} / "
+        f"{_x(_ratio(ours['p95_ms'], ref['p95_ms']))} "
+        f"| {ours['throughput_per_s']:.1f} / {ref['throughput_per_s']:.1f} "
+        f"| {ours['errors']} / {ref['errors']} |"
+    )
+
+
+def _latency_targets(who: str, result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """The p50 and p95 chat-latency target rows of one closed-loop level."""
+    return [
+        (
+            f"chat turn {name}, {who}",
+            f"<= {limit:.0f} ms",
+            f"{_ms(result[key])} ms",
+            result[key] is not None and result[key] <= limit,
+        )
+        for name, key, limit in (
+            ("p50", "p50_ms", CHAT_P50_TARGET_MS),
+            ("p95", "p95_ms", CHAT_P95_TARGET_MS),
+        )
+    ]
+
+
 def system_targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """Target rows of the whole-system run (gateway figures; memory peaks)."""
     closed = data["closed_loop"]
     ours = closed["ours/gateway"]
     reference = closed["reference/gateway"]
     at8 = ours[TARGET_USERS]
-    rows: list[tuple[str, str, str, bool]] = [
-        (
-            "chat turn p50, 8 users (`POST /api/v1/chat`)",
-            f"<= {CHAT_P50_TARGET_MS:.0f} ms",
-            f"{_ms(at8['p50_ms'])} ms",
-            at8["p50_ms"] is not None and at8["p50_ms"] <= CHAT_P50_TARGET_MS,
-        ),
-        (
-            "chat turn p95, 8 users (`POST /api/v1/chat`)",
-            f"<= {CHAT_P95_TARGET_MS:.0f} ms",
-            f"{_ms(at8['p95_ms'])} ms",
-            at8["p95_ms"] is not None and at8["p95_ms"] <= CHAT_P95_TARGET_MS,
-        ),
-    ]
+    rows = _latency_targets("8 users (`POST /api/v1/chat`)", at8)
     rows.extend(_paced_target_rows(data))
     for users in (str(level) for level in data["levels"]):
         p50 = _ratio(ours[users]["p50_ms"], reference[users]["p50_ms"])
@@ -1066,21 +1087,7 @@ def _paced_target_rows(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]
     if paced is None:
         return []
     low, high = data["think_seconds"]
-    who = f"8 users pausing {low:g}-{high:g} s (`POST /api/v1/chat`)"
-    return [
-        (
-            f"chat turn p50, {who}",
-            f"<= {CHAT_P50_TARGET_MS:.0f} ms",
-            f"{_ms(paced['p50_ms'])} ms",
-            paced["p50_ms"] is not None and paced["p50_ms"] <= CHAT_P50_TARGET_MS,
-        ),
-        (
-            f"chat turn p95, {who}",
-            f"<= {CHAT_P95_TARGET_MS:.0f} ms",
-            f"{_ms(paced['p95_ms'])} ms",
-            paced["p95_ms"] is not None and paced["p95_ms"] <= CHAT_P95_TARGET_MS,
-        ),
-    ]
+    return _latency_targets(f"8 users pausing {low:g}-{high:g} s (`POST /api/v1/chat`)", paced)
 
 
 def render_queueing(data: dict[str, Any]) -> list[str]:
@@ -1118,21 +1125,12 @@ def render_paced(data: dict[str, Any]) -> list[str]:
         "starts at a random moment in that range. The back-to-back figures above are "
         "the worst case; these are what chatting users see at the same concurrency.",
         "",
-        "| users | ours p50 / p95 / max (ms) | `rasa init` p50 / p95 / max (ms) "
-        "| ratio p50 / p95 | turns/s ours / ref. | errors ours / ref. |",
+        f"| users {COMPARISON_HEADER}",
         "|---|---|---|---|---|---|",
     ]
     for users, ours in paced["ours/gateway"].items():
         ref = paced["reference/gateway"][users]
-        rows.append(
-            f"| {users} "
-            f"| {_ms(ours['p50_ms'])} / {_ms(ours['p95_ms'])} / {_ms(ours['max_ms'])} "
-            f"| {_ms(ref['p50_ms'])} / {_ms(ref['p95_ms'])} / {_ms(ref['max_ms'])} "
-            f"| {_x(_ratio(ours['p50_ms'], ref['p50_ms']))} / "
-            f"{_x(_ratio(ours['p95_ms'], ref['p95_ms']))} "
-            f"| {ours['throughput_per_s']:.1f} / {ref['throughput_per_s']:.1f} "
-            f"| {ours['errors']} / {ref['errors']} |"
-        )
+        rows.append(f"| {users} {_comparison_cells(ours, ref)}")
     return rows
 
 
@@ -1140,22 +1138,13 @@ def render_system_section(data: dict[str, Any]) -> list[str]:
     """Latency per concurrency, sustained rate, cold start and memory, both bots."""
     closed = data["closed_loop"]
     latency = [
-        "| users | entry point | ours p50 / p95 / max (ms) | `rasa init` p50 / p95 / max (ms) "
-        "| ratio p50 / p95 | turns/s ours / ref. | errors ours / ref. |",
+        f"| users | entry point {COMPARISON_HEADER}",
         "|---|---|---|---|---|---|---|",
     ]
     for users in (str(level) for level in data["levels"]):
         for path, label in ENTRY_POINTS.items():
             ours, ref = closed[f"ours/{path}"][users], closed[f"reference/{path}"][users]
-            latency.append(
-                f"| {users} | {label} "
-                f"| {_ms(ours['p50_ms'])} / {_ms(ours['p95_ms'])} / {_ms(ours['max_ms'])} "
-                f"| {_ms(ref['p50_ms'])} / {_ms(ref['p95_ms'])} / {_ms(ref['max_ms'])} "
-                f"| {_x(_ratio(ours['p50_ms'], ref['p50_ms']))} / "
-                f"{_x(_ratio(ours['p95_ms'], ref['p95_ms']))} "
-                f"| {ours['throughput_per_s']:.1f} / {ref['throughput_per_s']:.1f} "
-                f"| {ours['errors']} / {ref['errors']} |"
-            )
+            latency.append(f"| {users} | {label} {_comparison_cells(ours, ref)}")
     sustained = ["| bot | sustained rate (p95 <= 1 s) | p95 there | rates tried (p95) |"]
     sustained.append("|---|---|---|---|")
     for name, result in data["open_loop"].items():
