@@ -28,6 +28,9 @@ class BotSettings(BaseSettings):
     # A search hit below this confidence (0..1) is not shown as an answer: the bot
     # asks a clarifying question instead.
     fallback_min_confidence: float = 0.6
+    # A question the NLU recognised (which programme funds X?) is answered from a hit
+    # at least this confident; weaker hits lead to a clarifying question.
+    answer_min_confidence: float = 0.35
 
 
 @lru_cache(maxsize=1)
