@@ -125,6 +125,10 @@ def detect_confidently(
         and len(words) >= settings.detection_min_words
     )
     if long_enough:
+        by_markers = detect_by_markers(words, load_markers(settings.language_markers_file))
+        if by_markers in settings.detector_blind_languages:
+            # langdetect knows no Irish or Maltese and reads them as pt/it with confidence.
+            return by_markers
         candidates = detector(text)
         if candidates:
             lang, prob = candidates[0]

@@ -24,6 +24,8 @@ class BotSettings(BaseSettings):
     # Below this many words, a switch between closely related languages (hr, sl,
     # and Serbian/Bosnian read as hr) does not change the conversation's language.
     related_switch_min_words: int = 6
+    # Languages the statistical detector cannot identify: their marker words win.
+    detector_blind_languages: frozenset[str] = frozenset({"ga", "mt"})
     language_markers_file: Path = BOT_DIR / "language_markers.yml"
     # A search hit below this confidence (0..1) is not shown as an answer: the bot
     # asks a clarifying question instead.

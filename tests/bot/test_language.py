@@ -110,3 +110,16 @@ def test_marker_tie_is_broken_by_the_detector() -> None:
 def test_marker_tie_without_detector_evidence_stays_unknown() -> None:
     nothing = lambda _text: []  # noqa: E731
     assert decide_language("hvala", LanguageHints(previous="it"), SETTINGS, nothing) == "it"
+
+
+def test_irish_and_maltese_questions_are_not_read_as_portuguese_or_italian() -> None:
+    """langdetect knows neither language and names pt/it with confidence: markers win."""
+    assert decide_language("Cén clár AE a mhaoiníonn nascadh bailte?", LanguageHints()) == "ga"
+    assert (
+        decide_language("Liema programm tal-UE jiffinanzja l-ġemellaġġ tal-bliet?", LanguageHints())
+        == "mt"
+    )
+    assert (
+        decide_language("Quale programma finanzia il gemellaggio delle città?", LanguageHints())
+        == "it"
+    )
