@@ -8,3 +8,4 @@ AWAITING_SLOT: Final = "awaiting"
 # Values of the slot (the domain lists the same values).
 PROPOSAL: Final = "proposal"
 UNSUBSCRIBE: Final = "unsubscribe"
+FORGET: Final = "forget"

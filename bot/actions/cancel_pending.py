@@ -23,6 +23,9 @@ class ActionCancelPending(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Say what was kept or dropped and clear the pending question."""
+        if tracker.get_slot(pending.AWAITING_SLOT) == pending.FORGET:
+            dispatcher.utter_message(response="utter_forget_kept")
+            return [SlotSet(pending.AWAITING_SLOT, None)]
         if tracker.get_slot(pending.AWAITING_SLOT) == pending.UNSUBSCRIBE:
             dispatcher.utter_message(response="utter_unsubscribe_kept")
             return [SlotSet(pending.AWAITING_SLOT, None)]

@@ -13,18 +13,21 @@ from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import parsing, presenters
+from bot import cards, city_context, parsing, presenters
+from bot.actions.answer_first import card_buttons
 from bot.event_query import EventQuery, event_cities, known_cities, parse_event_query
 from bot.kb_access import knowledge_base, today
 from bot.participation_access import calendar_url
+from bot.rendering import render
 from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
-from knowledge.schema import Event
+from knowledge.schema import Event, Practice
 
-MAX_ITEMS = 3
+MAX_ALTERNATIVES = 2
 
 
 def relevant_events(
@@ -43,8 +46,47 @@ def relevant_events(
     return sorted(current, key=rank)
 
 
+Place = tuple[str | None, str | None]
+"""(city, country code) the answer is about."""
+
+
+def scope_of(records: list[Event | Practice], city: str | None, country: str | None) -> str:
+    """Where the best record is: "city", "country" or "elsewhere" ("" without a city)."""
+    if not city or not records:
+        return ""
+    best = records[0]
+    if best.city and parsing.fold(best.city) == parsing.fold(city):
+        return "city"
+    return "country" if country and best.country == country else "elsewhere"
+
+
+def rank_by_place(
+    records: list[Event | Practice], city: str | None, country: str | None
+) -> list[Event | Practice]:
+    """The city's records first, then its country's, then the rest (stable)."""
+
+    def rank(record: Event | Practice) -> tuple[bool, bool]:
+        same_city = bool(city and record.city and parsing.fold(record.city) == parsing.fold(city))
+        same_country = bool(country and record.country == country)
+        return (not same_city, not same_country)
+
+    return sorted(records, key=rank)
+
+
+def _distinct(records: list[Event | Practice], language: str) -> list[Event | Practice]:
+    """One record per title (a process can be both an event and a practice)."""
+    seen: set[str] = set()
+    kept = []
+    for record in records:
+        key = parsing.fold(presenters.title(record, language))
+        if key not in seen:
+            seen.add(key)
+            kept.append(record)
+    return kept
+
+
 class ActionParticipation(Action):
-    """Lists ways to take part (ask_participation) or upcoming events (ask_events)."""
+    """Ways to take part (ask_participation) or upcoming events (ask_events), city first."""
 
     def __init__(
         self,
@@ -62,27 +104,34 @@ class ActionParticipation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Utter up to three events or processes with what to do next."""
+        """Utter the best event or process as a card, with alternatives and the scope."""
         language = tracker.get_slot("language") or "en"
         kb = await knowledge_base(self._kb)
         text = tracker.latest_message.get("text") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         day = self._clock()
-        country = parsing.countries().find(text) or tracker.get_slot("country")
-        ranked = relevant_events(
-            list(kb.events.values()),
-            day,
-            country,
-            set(parsing.tokens(text)),
-            only_dated=intent == "ask_events",
-        )
         query = parse_event_query(text, language, known_cities(kb), day)
-        events = self._filtered(dispatcher, ranked, query)[:MAX_ITEMS]
-        if not events:
+        city = query.city or tracker.get_slot("city")
+        country = (
+            parsing.countries().find(text)
+            or tracker.get_slot("country_context")
+            or (city_context.country_of_city(kb, city) if city else None)
+        )
+        events = relevant_events(
+            list(kb.events.values()), day, country, set(parsing.tokens(text)),
+            only_dated=intent == "ask_events",
+        )  # fmt: skip
+        events = self._filtered(dispatcher, events, query)
+        candidates: list[Event | Practice] = list(events)
+        if intent != "ask_events":
+            candidates += [p for p in kb.practices.values() if "civic_participation" in p.themes]
+        ranked = _distinct(rank_by_place(candidates, city, country), language)
+        ranked = ranked[: 1 + MAX_ALTERNATIVES]
+        if not ranked:
             dispatcher.utter_message(response="utter_participation_none")
             report_unanswered(dispatcher, tracker)
             return []
-        self._utter_events(dispatcher, events, language, domain)
+        self._utter(dispatcher, kb, ranked, (city, country), language, domain, day)
         if query.city and query.city in event_cities(kb.events.values()):
             dispatcher.utter_message(
                 response="utter_events_calendar",
@@ -90,8 +139,8 @@ class ActionParticipation(Action):
                 url=calendar_url(query.city),
                 json_message={"links": [{"title": query.city, "url": calendar_url(query.city)}]},
             )
-        report_answered(dispatcher, tracker, [event.id for event in events])
-        return []
+        report_answered(dispatcher, tracker, [record.id for record in ranked])
+        return [SlotSet("last_record", ranked[0].id)]
 
     @staticmethod
     def _filtered(
@@ -107,17 +156,39 @@ class ActionParticipation(Action):
         return fitting
 
     @staticmethod
-    def _utter_events(
-        dispatcher: CollectingDispatcher, events: list[Event], language: str, domain: DomainDict
+    def _utter(
+        dispatcher: CollectingDispatcher,
+        kb: KnowledgeBase,
+        records: list[Event | Practice],
+        place: Place,
+        language: str,
+        domain: DomainDict,
+        day: dt.date,
     ) -> None:
-        dispatcher.utter_message(response="utter_participation_intro")
-        for event in events:
-            values = presenters.event_values(event, language, domain)
-            dispatcher.utter_message(
-                response="utter_event_item",
-                json_message={
-                    "links": [{"title": values["title"], "url": values["url"]}],
-                    "records": [event.id],
-                },
-                **values,
+        city, country = place
+        best, *others = records
+        card = cards.card_for(best, kb, language, domain, day)
+        lines = []
+        scope = scope_of(records, city, country)
+        if scope:
+            lines.append(
+                render(
+                    domain,
+                    f"utter_frag_scope_{scope}",
+                    language,
+                    city=city,
+                    country=presenters.country_label(country, language) if country else "",
+                )
             )
+        lines.append(card.text)
+        if others:
+            titles = presenters.joined(presenters.title(r, language) for r in others)
+            lines.append(render(domain, "utter_frag_card_alternatives", language, titles=titles))
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=card_buttons(best, language, domain),
+            json_message={
+                "links": [{"title": card.title, "url": card.url}],
+                "records": [r.id for r in records],
+            },
+        )
