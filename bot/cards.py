@@ -194,17 +194,13 @@ def call_card(call: Call, kb: KnowledgeBase, language: str, domain: Domain, toda
     """Card of one call: its programme, state and deadline, budget when known."""
     title, _ = call.title.get(language)
     programme = kb.programmes.get(call.programme)
-    programme_name = (
-        (programme.acronym or presenters.title(programme, language)) if programme else ""
-    )
-    heading = (
-        f"{programme_name}: {title}" if programme_name and programme_name not in title else title
-    )
+    full = effective(programme, kb) if programme else None
+    name = (full.acronym or presenters.title(full, language)) if full else ""
+    heading = f"{name}: {title}" if name and name.casefold() not in title.casefold() else title
     budget = money(call.budget.amount, language, call.budget.currency) if call.budget else None
-    applicants = effective(programme, kb).eligible_applicants if programme else []
+    applicants = full.eligible_applicants if full else []
     text = _lines(
         _bold(heading),
-        call.call_id or "",
         _who_line(applicants, language, domain),
         _call_state_line(call, language, domain, today),
         f"💶 {budget}" if budget else "",

@@ -20,7 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import cards, presenters
+from bot import cards, parsing, presenters
 from bot.kb_access import knowledge_base, today
 from bot.rendering import render
 from bot.search_access import Found, Searcher, SearchUnavailableError, get_searcher
@@ -163,6 +163,8 @@ class ActionAnswerFirst(Action):
                 record = _programme_of_closed_call(kb, record, day)
             if isinstance(record, cards.CardRecord) and record not in found:
                 found.append(record)
+        if not found and "practice" in types:
+            found.extend(practices_by_theme(kb, text))
         return _current_first(found, day)[: 1 + MAX_ALTERNATIVES]
 
     async def _search(self, text: str, language: str) -> Sequence[Found]:
@@ -209,6 +211,18 @@ class ActionAnswerFirst(Action):
             )
         dispatcher.utter_message(response=response)
         report_unanswered(dispatcher, tracker)
+
+
+def practices_by_theme(kb: KnowledgeBase, text: str) -> list[cards.CardRecord]:
+    """Practices sharing the most themes named in the text (when search is unavailable)."""
+    themes = set(parsing.themes().find_all(text))
+    country = parsing.countries().find(text)
+    scored = [(len(themes & set(p.themes)), p) for p in kb.practices.values()]
+    ranked = sorted(
+        (item for item in scored if item[0]),
+        key=lambda item: (-item[0], item[1].country != country, item[1].id),
+    )
+    return [practice for _, practice in ranked]
 
 
 def _programme_of_closed_call(kb: KnowledgeBase, call: Call, day: dt.date) -> cards.CardRecord:

@@ -39,13 +39,10 @@ def test_confident_hit_is_answered_with_source(kb, domain, dispatcher) -> None:
         dispatcher,
         domain,
     )
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_search_intro",
-        "utter_search_hit",
-    ]
-    hit = dispatcher.messages[1]
-    assert (hit["title"], hit["snippet"]) == ("Town-Twinning", "Meetings of citizens")
-    assert search.calls == [("twin towns money", "en", None, 3)]
+    [card] = dispatcher.messages
+    assert card["text"].startswith("**Town-Twinning**")
+    assert card["custom"]["links"][0]["url"] == "https://www.eacea.ec.europa.eu/town-twinning"
+    assert search.calls == [("twin towns money", "en", None, 8)]
 
 
 def test_weak_hit_leads_to_clarifying_question(kb, domain, dispatcher) -> None:
@@ -82,11 +79,12 @@ def test_best_practices_from_search(kb, domain, dispatcher) -> None:
         dispatcher,
         domain,
     )
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_practices_intro",
-        "utter_practice_item",
-    ]
-    assert dispatcher.messages[1]["custom"]["records"] == [practice_id]
+    [card] = dispatcher.messages
+    assert card["text"].startswith(
+        "**Participatory budgeting in Pazin** (Pazin, Croatia, since 2014)"
+    )
+    assert "Funded by: CERV" in card["text"]
+    assert card["custom"]["records"] == [practice_id]
 
 
 def test_best_practices_fall_back_to_themes_without_index(kb, domain, dispatcher) -> None:
@@ -96,7 +94,7 @@ def test_best_practices_fall_back_to_themes_without_index(kb, domain, dispatcher
         dispatcher,
         domain,
     )
-    assert dispatcher.messages[0]["response"] == "utter_practices_intro"
+    assert dispatcher.messages[0]["text"].startswith("**")
 
 
 def test_best_practices_none(kb, domain, dispatcher) -> None:
@@ -106,7 +104,7 @@ def test_best_practices_none(kb, domain, dispatcher) -> None:
         dispatcher,
         domain,
     )
-    assert [m["response"] for m in dispatcher.messages] == ["utter_practices_none"]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_clarify"]
 
 
 def test_handoff_opens_a_ticket_in_the_users_language(kb, service, domain, dispatcher) -> None:
@@ -139,13 +137,38 @@ def test_participation_lists_current_processes(kb, domain, dispatcher) -> None:
         domain,
     )
     names = [m["response"] for m in dispatcher.messages]
-    assert names == ["utter_participation_intro", "utter_event_item", "utter_events_calendar"]
-    item = dispatcher.messages[1]
-    assert item["when"] == "1 October 2025 – 14 October 2025"
-    assert item["how"] == "Vote online with a bank ID."
+    assert names == [None, "utter_events_calendar"]
+    card = dispatcher.messages[0]["text"]
+    assert card.startswith("In Helsinki:\n**")
+    assert "When: 1 October 2025 – 14 October 2025" in card
+    assert "How to take part: Vote online with a bank ID." in card
+
+
+def test_my_city_first_then_says_when_it_has_nothing(kb, domain, dispatcher) -> None:
+    import datetime as dt
+
+    action = ActionParticipation(kb, clock=lambda: dt.date(2025, 10, 5))
+    tracker = make_tracker(
+        "how can citizens take part in my city?", "ask_participation",
+        slots={"city": "Pazin", "country_context": "HR"},
+    )  # fmt: skip
+    run(action, tracker, dispatcher, domain)
+    assert dispatcher.messages[0]["text"].startswith(
+        "In Pazin:\n**Participatory budgeting in Pazin**"
+    )
+    dispatcher.messages.clear()
+    tracker = make_tracker(
+        "how can citizens take part in my city?", "ask_participation",
+        slots={"city": "Split", "country_context": "HR"},
+    )  # fmt: skip
+    run(action, tracker, dispatcher, domain)
+    assert dispatcher.messages[0]["text"].startswith(
+        "Nothing for Split in our sources yet; elsewhere in Croatia:\n"
+        "**Participatory budgeting in Pazin**"
+    )
 
 
 def test_ended_events_are_not_offered(kb, domain, dispatcher) -> None:
     action = ActionParticipation(kb, clock=lambda: FIXED_DAY)  # after the vote ended
-    run(action, make_tracker("how can I take part?", "ask_participation"), dispatcher, domain)
+    run(action, make_tracker("upcoming events?", "ask_events"), dispatcher, domain)
     assert [m["response"] for m in dispatcher.messages] == ["utter_participation_none"]

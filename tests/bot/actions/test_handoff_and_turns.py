@@ -128,13 +128,9 @@ def test_events_by_city_with_calendar_link_and_records(kb, domain, dispatcher) -
     action = ActionParticipation(kb, clock=lambda: dt.date(2025, 9, 20))
     tracker = make_tracker("events in Helsinki in October", "ask_events", metadata=META)
     run(action, tracker, dispatcher, domain)
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_participation_intro",
-        "utter_event_item",
-        "utter_events_calendar",
-        None,
-    ]
-    calendar = dispatcher.messages[2]
+    assert [m["response"] for m in dispatcher.messages] == [None, "utter_events_calendar", None]
+    assert dispatcher.messages[0]["custom"]["records"] == ["helsinki-omastadi-vote"]
+    calendar = dispatcher.messages[1]
     assert calendar["url"].endswith("/calendar/helsinki.ics")
     assert turns(dispatcher) == [{"records": ["helsinki-omastadi-vote"], "answered": True}]
 
@@ -142,11 +138,8 @@ def test_events_by_city_with_calendar_link_and_records(kb, domain, dispatcher) -
 def test_events_nothing_matches_says_so_then_shows_others(kb, domain, dispatcher) -> None:
     action = ActionParticipation(kb, clock=lambda: dt.date(2025, 9, 20))
     run(action, make_tracker("events in December", "ask_events"), dispatcher, domain)
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_events_no_match",
-        "utter_participation_intro",
-        "utter_event_item",
-    ]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_events_no_match", None]
+    assert dispatcher.messages[1]["text"].startswith("**")
 
 
 def test_events_in_a_language_nobody_speaks_there(kb, domain, dispatcher) -> None:
