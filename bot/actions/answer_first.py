@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -53,7 +53,22 @@ WEAK_INTENTS = frozenset({"nlu_fallback", "out_of_scope", "chitchat"})
 # What is said when nothing is found, per intent (default: the fallback chain).
 NOT_FOUND_RESPONSES = {"out_of_scope": "utter_out_of_scope", "chitchat": "utter_chitchat"}
 SEARCH_LIMIT = 8
+FINDER_FORM = "funding_form"
+FINDER_BRIEF_MIN_ANSWERS = 2
 MAX_ALTERNATIVES = 2
+
+
+def is_finder_brief(text: str) -> bool:
+    """Whether a message describes the applicant's project with finder answers.
+
+    Two of applicant, country and budget make a brief; a topic alone is a question.
+    """
+    given = [
+        parsing.applicants().find(text),
+        parsing.countries().find(text),
+        parsing.parse_budget(text),
+    ]
+    return sum(value is not None for value in given) >= FINDER_BRIEF_MIN_ANSWERS
 
 
 def previous_turn_was_fallback(tracker: Tracker) -> bool:
@@ -127,6 +142,10 @@ class ActionAnswerFirst(Action):
         language = tracker.get_slot("language") or "en"
         intent = intent_of(tracker)
         text = str((tracker.latest_message or {}).get("text") or "")
+        if intent == "find_funding" and is_finder_brief(text):
+            # "We are a city in Croatia, 300,000 EUR, climate": a project to match, not a
+            # question; the finder takes every answer given and asks only what is missing.
+            return [FollowupAction(FINDER_FORM)]
         kb = await knowledge_base(self._kb)
         records = await self._records(kb, text, language, intent)
         if not records:

@@ -203,3 +203,10 @@ def test_no_open_call_says_so_with_the_date_and_the_last_one(kb, domain, dispatc
     text = only_text(dispatcher)
     assert "No EU call in our sources is open today (7 December 2026)." in text
     assert "The most recent one closed on 15 September 2026: **Town-twinning 2026**." in text
+
+
+def test_a_project_brief_goes_to_the_finder_with_its_answers(kb, domain, dispatcher) -> None:
+    events = answer(kb, domain, dispatcher, "we are a city in Croatia, 300,000 EUR, climate",
+                    "find_funding", hits=[TWINNING])  # fmt: skip
+    assert events == [{"event": "followup", "timestamp": None, "name": "funding_form"}]
+    assert dispatcher.messages == []
