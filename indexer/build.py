@@ -120,13 +120,14 @@ def data_hash(corpus: Corpus) -> str:
     return digest.hexdigest()
 
 
-def build_key(data: str, model_id: str, settings: KnowledgeSettings) -> str:
+def build_key(data: str, spec: ModelSpec, settings: KnowledgeSettings) -> str:
     """Hash of everything that makes two builds identical."""
     parts = {
         "format": FORMAT_VERSION,
         "text_version": TEXT_VERSION,
         "data": data,
-        "model": model_id,
+        "model": spec.model_id,
+        "prompts": [spec.query_prompt, spec.document_prompt],
         "exact_max": settings.exact_search_max_vectors,
         "hnsw": [settings.hnsw_m, settings.hnsw_ef_construction, settings.hnsw_ef_search],
     }
@@ -141,9 +142,16 @@ def _published(settings: KnowledgeSettings) -> LoadedIndex | None:
         return None
 
 
-def _previous_vectors(published: LoadedIndex | None, model_id: str) -> dict[str, Vectors]:
-    """Vectors of the published build by text hash, if it used the same model."""
-    if published is None or published.manifest.model.model_id != model_id:
+def _previous_vectors(published: LoadedIndex | None, spec: ModelSpec) -> dict[str, Vectors]:
+    """Vectors of the published build by text hash, if it used the same model and prompts."""
+    if published is None:
+        return {}
+    model = published.manifest.model
+    same_prompts = (model.query_prompt, model.document_prompt) == (
+        spec.query_prompt,
+        spec.document_prompt,
+    )
+    if model.model_id != spec.model_id or not same_prompts:
         return {}
     rows = {doc.text_hash: row for row, doc in enumerate(published.documents) if doc.text_hash}
     vectors = reconstruct(published.vectors, list(rows.values()))
@@ -208,13 +216,13 @@ def build_index(
     started = time.perf_counter()
     corpus = collect(kb)
     data = data_hash(corpus)
-    key = build_key(data, spec.model_id, settings)
+    key = build_key(data, spec, settings)
     published = _published(settings)
     if not force and published is not None and published.manifest.build_key == key:
         return BuildResult("skipped", published.manifest, time.perf_counter() - started)
     # Unchanged texts keep their vectors (same model, deterministic encoding), so
     # editing one record re-embeds only that record; --force re-embeds everything.
-    previous = {} if force else _previous_vectors(published, spec.model_id)
+    previous = {} if force else _previous_vectors(published, spec)
     del published  # the old index is not needed any more; free it before embedding
     vectors, embed_seconds, embedded = _embed(embedder, corpus, previous, progress)
     terms = [analyze(text.lexical, text.lang) for text in corpus.texts]

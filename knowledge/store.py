@@ -91,6 +91,10 @@ class ModelInfo(BaseModel):
     fallback: bool
     languages: list[str] | None = None
     """Languages the model was trained on (None: any)."""
+    query_prompt: str = ""
+    """Prefix the model put before each query (``query: `` for E5 models)."""
+    document_prompt: str = ""
+    """Prefix the model put before each document (``passage: `` for E5 models)."""
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> ModelInfo:
@@ -102,6 +106,8 @@ class ModelInfo(BaseModel):
             source=spec.source,
             fallback=spec.fallback,
             languages=list(spec.languages) if spec.languages is not None else None,
+            query_prompt=spec.query_prompt,
+            document_prompt=spec.document_prompt,
         )
 
 
