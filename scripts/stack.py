@@ -472,7 +472,10 @@ def _admin_token() -> tuple[str, bool]:
 
 
 def _up() -> int:
-    model = ensure_model()
+    # RASA_MODEL runs a given model file (an experiment, a rollback) instead of the
+    # model of the current inputs, which is otherwise trained when missing.
+    chosen = os.environ.get("RASA_MODEL")
+    model = Path(chosen).resolve() if chosen else ensure_model()
     ports = Ports.from_env()
     admin_token, generated = _admin_token()
     stack = Stack(ports, ROOT / "var", model, app_env={"APP_ADMIN_TOKEN": admin_token})
