@@ -27,7 +27,8 @@ def fold(text: str) -> str:
     """Case-fold and strip accents ("Općina" -> "opcina")."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("đ", "d").replace("ł", "l").replace("ø", "o").replace("ß", "ss")
+    folded = stripped.replace("đ", "d").replace("ł", "l").replace("ø", "o").replace("ß", "ss")
+    return folded.replace("’", "'")
 
 
 def tokens(text: str) -> list[str]:
@@ -190,6 +191,7 @@ def load_lexicon(name: str) -> Lexicon:
     `{key: {lang: [...]}}` where the first word of each language is its label.
     """
     raw: dict[str, Any] = yaml.safe_load((LEXICON_DIR / f"{name}.yml").read_text("utf-8"))
+    more = _more_words(name)
     patterns: list[Pattern] = []
     labels: dict[str, dict[str, str]] = {}
     for key, entry in raw.items():
@@ -202,7 +204,21 @@ def load_lexicon(name: str) -> Lexicon:
                 lang: str(values[0]).rstrip("*") for lang, values in entry.items() if values
             }
         patterns.extend(_patterns(str(key), words))
+        patterns.extend(_patterns(str(key), more.get(str(key), {})))
     return Lexicon(tuple(patterns), labels)
+
+
+def _more_words(name: str) -> dict[str, dict[str, list[Any]]]:
+    """Extra words of a lexicon (`bot/lexicon/more/<name>.yml`, flat layout), if any.
+
+    Kept apart so each file stays readable: the main file has the labels and the
+    first languages' words, the extra file the words of the other languages.
+    """
+    path = LEXICON_DIR / "more" / f"{name}.yml"
+    if not path.exists():
+        return {}
+    raw: dict[str, dict[str, list[Any]]] = yaml.safe_load(path.read_text("utf-8")) or {}
+    return {str(key): value for key, value in raw.items()}
 
 
 def applicants() -> Lexicon:
@@ -225,42 +241,87 @@ def language_names() -> Lexicon:
     return load_lexicon("language_names")
 
 
+def answers() -> Lexicon:
+    """Short answers: "don't know" / "skip" (`unknown`), `yes`, `no`."""
+    return load_lexicon("answers")
+
+
+# A short answer is the whole message, give or take a few words ("hmm, no idea").
+_UNKNOWN_MAX_WORDS = 6
+_YES_NO_MAX_WORDS = 3
+
+
+def short_answer(text: str) -> str | None:
+    """'unknown', 'yes' or 'no' when the message is just that answer, else None.
+
+    "No idea" is `unknown`, not `no`: the longest phrase wins at each spot.
+    """
+    words = tokens(text)
+    if not words:
+        return None
+    found = answers().find_all(text)
+    if "unknown" in found and len(words) <= _UNKNOWN_MAX_WORDS:
+        return "unknown"
+    if len(words) > _YES_NO_MAX_WORDS:
+        return None
+    if found and found[0] in ("yes", "no"):
+        return found[0]
+    return None
+
+
+# A number as Europeans write it: 300000, 300.000, 300,000, 300 000, 0,3, 1.5.
 _NUMBER_RE = re.compile(
-    r"(?P<currency_before>€|eur\b|euro\b)?\s*"
-    r"(?P<number>\d{1,3}(?:[ .,'\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
-    r"\s*(?P<scale>k\b|m\b|mio\b|mln\b|million\w*|millones\b|milioni?\b|milijun\w*|"
-    r"tisu\w*|thousand\w*|tausend\w*|mille\b|mila\b|mil\b|tys\w*)?"
-    r"\s*(?P<currency_after>€|eur(?:o|os|a|ima)?\b)?",
-    re.IGNORECASE,
+    r"(?<![\w.,])(?P<number>\d{1,3}(?:[ .,'\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
 )
+# Up to two words right after the number: a scale ("k", "tisuća", "mil.") and/or a
+# currency ("EUR", "eura", "€").
+_AFTER_RE = re.compile(r"\s*(€|[^\W\d_]+\.?)(?:\s*(€|[^\W\d_]+\.?))?")
+_CURRENCY_BEFORE_RE = re.compile(r"(€|\beur\w*\.?|\beuro\w*)\s*$", re.IGNORECASE)
+_CURRENCY_PREFIXES = ("eur", "evr", "ευρω", "евро", "eiro", "ewro")
+_CURRENCY_ENDING_MAX = 4  # "eur" + "ima" (eurima), "evr" + "ov"
 
-_SCALES = {
-    "k": 1e3,
-    "thousand": 1e3,
-    "tisu": 1e3,
-    "tausend": 1e3,
-    "mille": 1e3,
-    "mila": 1e3,
-    "tys": 1e3,
-    "m": 1e6,
-    "mio": 1e6,
-    "mln": 1e6,
-    "million": 1e6,
-    "milijun": 1e6,
-    "millones": 1e6,
-    "milion": 1e6,
-    "mil": 1e3,  # Spanish/Portuguese "50 mil euros"
-}
+# (folded word or prefix*, factor). Exact words first where a prefix would be too loose.
+_THOUSANDS = ("k", "tis*", "thousand*", "tausend*", "mille", "mila", "tys*", "tukst*",
+              "ezer*", "tuhat*", "tuhanne*", "tusen", "tusind*", "duizend*", "mii",
+              "хиляд*", "χιλιαδ*", "mile", "elf")  # fmt: skip
+_MILLIONS = ("m", "mn", "mio*", "mln*", "mil.", "milj*", "million*", "millon*", "milion*",
+             "milijun*", "milijon*", "miljon*", "miljoen*", "miljoon*", "millio*", "milh*",
+             "milioan*", "miljun*", "milliun*", "милион*", "εκατομμυρι*")  # fmt: skip
+# "mil" is a thousand in Spanish and Portuguese ("50 mil euros") but a million in
+# Croatian and others ("0,3 mil"): a fraction decides.
+_AMBIGUOUS_MIL = "mil"
+# Bare numbers given out of turn count as a budget from this size on; four-digit
+# numbers in this range are years.
+_BARE_BUDGET_MIN = 1000
+_YEARS = range(1900, 2101)
 
 
-def _scale(word: str | None) -> float:
-    if not word:
-        return 1.0
+def _matches(word: str, entries: tuple[str, ...]) -> bool:
+    return any(word.startswith(e[:-1]) if e.endswith("*") else word == e for e in entries)
+
+
+def _is_currency(word: str) -> bool:
+    """'€', 'EUR', 'eura', 'eurów', 'evrov', 'ευρώ', ... but not 'European'."""
+    folded = fold(word).rstrip(".")
+    if word == "€":
+        return True
+    return any(
+        folded.startswith(prefix) and len(folded) <= len(prefix) + _CURRENCY_ENDING_MAX
+        for prefix in _CURRENCY_PREFIXES
+    ) and not folded.startswith("europ")
+
+
+def _scale_of(word: str, number: str) -> float | None:
+    """The factor a word after a number stands for, None when it is no scale word."""
     folded = fold(word)
-    for prefix in sorted(_SCALES, key=len, reverse=True):
-        if folded.startswith(prefix):
-            return _SCALES[prefix]
-    return 1.0
+    bare = folded.rstrip(".")
+    if bare == _AMBIGUOUS_MIL and not folded.endswith("."):
+        return 1e6 if re.search(r"[.,]\d{1,2}$", number) else 1e3
+    if _matches(folded, _MILLIONS) or _matches(bare, _MILLIONS):
+        return 1e6
+    if _matches(bare, _THOUSANDS):
+        return 1e3
+    return None
 
 
 def _number(text: str) -> float:
@@ -274,20 +335,51 @@ def _number(text: str) -> float:
     return float(compact.replace(",", "."))
 
 
-def parse_budget(text: str, bare_number_ok: bool = False) -> float | None:
+@dataclass(frozen=True)
+class Amount:
+    """A number found in a message and whether a unit said it is money."""
+
+    value: float
+    has_unit: bool
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every number of a message with its scale applied ("300k" -> 300000)."""
+    found: list[Amount] = []
+    for match in _NUMBER_RE.finditer(text):
+        number = match.group("number")
+        try:
+            value = _number(number)
+        except ValueError:
+            continue
+        after = _AFTER_RE.match(text, match.end())
+        words = [w for w in (after.groups() if after else ()) if w]
+        scale = _scale_of(words[0], number) if words else None
+        unit_words = words[1:] if scale is not None else words[:1]
+        currency = bool(_CURRENCY_BEFORE_RE.search(text[: match.start()])) or any(
+            _is_currency(w) for w in unit_words
+        )
+        found.append(Amount(round(value * (scale or 1.0), 2), scale is not None or currency))
+    return found
+
+
+def parse_budget(
+    text: str, bare_number_ok: bool = False, bare_large_ok: bool = False
+) -> float | None:
     """An amount in euros, if the text states one.
 
     A number counts as a budget when it carries a currency or a scale word
-    ("50k", "2 milijuna", "€ 40.000"), or when the bot has just asked for the
-    budget (`bare_number_ok`).
+    ("50k", "2 milijuna", "€ 40.000"); a bare number counts when the bot has just
+    asked for the budget (`bare_number_ok`), or, while the finder asks something
+    else, when it is large and not a year (`bare_large_ok`: "300000").
     """
-    for match in _NUMBER_RE.finditer(text):
-        has_unit = any(match.group(name) for name in ("currency_before", "scale", "currency_after"))
-        if not (has_unit or bare_number_ok):
-            continue
-        try:
-            value = _number(match.group("number")) * _scale(match.group("scale"))
-        except ValueError:
-            continue
-        return round(value, 2)
+    for amount in amounts(text):
+        if amount.has_unit or bare_number_ok:
+            return amount.value
+        if bare_large_ok and _plausible_bare_budget(amount.value):
+            return amount.value
     return None
+
+
+def _plausible_bare_budget(value: float) -> bool:
+    return value >= _BARE_BUDGET_MIN and not (value.is_integer() and int(value) in _YEARS)

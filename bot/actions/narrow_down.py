@@ -11,7 +11,10 @@ from rasa_sdk.types import DomainDict
 
 
 class ActionNarrowDown(Action):
-    """Forgets the themes so the form asks for them again; keeps the other answers."""
+    """Forgets the themes so the form asks for them again; keeps the other answers.
+
+    A skipped themes question is asked again too: narrowing down is about themes.
+    """
 
     def name(self) -> str:
         """Action name in the domain."""
@@ -21,4 +24,9 @@ class ActionNarrowDown(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         """Reset the themes and the paging."""
-        return [SlotSet("themes", None), SlotSet("results_shown", None)]
+        skipped = [s for s in tracker.get_slot("finder_skipped") or [] if s != "themes"]
+        return [
+            SlotSet("themes", None),
+            SlotSet("finder_skipped", skipped or None),
+            SlotSet("results_shown", None),
+        ]

@@ -11,8 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot import presenters
+from bot import finder_cards
 from bot.kb_access import knowledge_base, today
+from bot.rendering import render
 from bot.turn_info import report_answered, report_unanswered
 from knowledge.base import KnowledgeBase
 from knowledge.funding import FundingNeeds, Recommendation, recommend
@@ -23,6 +24,8 @@ PAGE_SIZE = 3
 def needs_from(tracker: Tracker) -> FundingNeeds:
     """The finder's answers as stored in the slots (0 budget means unknown)."""
     budget = tracker.get_slot("budget")
+    if not isinstance(budget, int | float):
+        budget = None
     return FundingNeeds(
         applicant=tracker.get_slot("applicant_type"),
         country=tracker.get_slot("country"),
@@ -67,23 +70,25 @@ class ActionRecommendFunding(Action):
             dispatcher.utter_message(response="utter_funding_no_more")
             report_unanswered(dispatcher, tracker)
             return []
+        kb_day = self._clock()
         if start == 0:
-            dispatcher.utter_message(response="utter_funding_intro", **self._intro(needs, language))
+            dispatcher.utter_message(
+                response="utter_funding_intro",
+                criteria=finder_cards.criteria_text(needs, language),
+            )
         for rank, reco in enumerate(page, start=start + 1):
-            self._utter_item(dispatcher, reco, rank, needs, language, domain)
-        dispatcher.utter_message(response="utter_funding_next_steps")
+            self._utter_item(dispatcher, reco, rank, needs, kb, language, domain, kb_day)
+        dispatcher.utter_message(response=self._next_steps(tracker, needs))
         report_answered(dispatcher, tracker, [reco.programme.id for reco in page])
         return [SlotSet("results_shown", float(start + len(page)))]
 
     @staticmethod
-    def _intro(needs: FundingNeeds, language: str) -> dict[str, Any]:
-        return {
-            "applicant": presenters.applicant_labels([needs.applicant], language)
-            if needs.applicant
-            else "",
-            "country": presenters.country_label(needs.country, language) if needs.country else "",
-            "themes": presenters.theme_labels(needs.themes, language),
-        }
+    def _next_steps(tracker: Tracker, needs: FundingNeeds) -> str:
+        """The usual buttons; with a hint to give the budget when it is still unknown."""
+        skipped = tracker.get_slot("finder_skipped") or []
+        if needs.budget_eur is None and "budget" not in skipped:
+            return "utter_funding_next_steps_budget"
+        return "utter_funding_next_steps"
 
     @staticmethod
     def _utter_item(
@@ -91,17 +96,24 @@ class ActionRecommendFunding(Action):
         reco: Recommendation,
         rank: int,
         needs: FundingNeeds,
+        kb: KnowledgeBase,
         language: str,
         domain: DomainDict,
+        day: Any,
     ) -> None:
-        values = presenters.recommendation_values(
-            reco, rank, needs.applicant, needs.country, needs.budget_eur, language, domain
-        )
+        card = finder_cards.recommendation_card(reco, rank, needs, kb, language, domain, day)
         dispatcher.utter_message(
             response="utter_funding_item",
+            card=card.text,
+            title=card.title,
+            buttons=[
+                {
+                    "title": render(domain, "utter_btn_more_details", language),
+                    "payload": f'/more_details{{"record": "{card.record_id}"}}',
+                }
+            ],
             json_message={
-                "links": [{"title": values["title"], "url": values["url"]}],
-                "records": [reco.programme.id],
+                "links": [{"title": card.title, "url": card.url}],
+                "records": [card.record_id],
             },
-            **values,
         )

@@ -9,7 +9,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-FINDER_SLOTS = ("applicant_type", "country", "themes", "budget", "cross_border", "results_shown")
+FINDER_SLOTS = (
+    "applicant_type",
+    "country",
+    "themes",
+    "budget",
+    "cross_border",
+    "finder_skipped",
+    "results_shown",
+)
 
 
 class ActionRestartFinder(Action):

@@ -30,18 +30,28 @@ META_CHANNEL_HINT = "lang_hint"
 QUESTION_INTENTS = frozenset(
     {"ask_programme", "ask_eligibility", "ask_deadline", "ask_cofinancing", "ask_how_to_apply"}
 )
-# Messages that answer the funding finder. Other messages are about something else
-# ("na hrvatskom" names a language, not a country; a question about best practices
-# in the middle of the form is a question), except while the form waits for an answer.
-ANSWER_INTENTS = frozenset({"find_funding", "inform", "affirm", "deny"})
-NOT_ANSWERS = QUESTION_INTENTS | frozenset(
+# The funding finder's slots (`funding_form`), and the slot that lists the ones the
+# user skipped ("don't know"): those are never asked again.
+FINDER_SLOTS = ("applicant_type", "country", "themes", "budget", "cross_border")
+SKIPPED_SLOT = "finder_skipped"
+FINDER_FORM = "funding_form"
+# Messages that answer the funding finder while it is not running (they start it).
+ANSWER_INTENTS = frozenset({"find_funding", "inform", "start_finder", "affirm", "deny"})
+# Requests that are never an answer, even inside the finder: "na hrvatskom" names a
+# language, not a country; "my city is Rijeka" is the user's city, not the applicant.
+SIDE_REQUESTS = frozenset(
     {
-        "set_language", "greet", "goodbye", "thanks", "chitchat", "help", "out_of_scope",
-        "ask_best_practice", "ask_participation", "ask_events", "human_handoff",
-        "restart_finder", "narrow_down", "more_results",
-        "submit_proposal", "proposal_status", "subscribe", "unsubscribe",
+        "set_language", "set_city", "human_handoff", "restart_finder", "narrow_down",
+        "more_results", "more_details", "submit_proposal", "proposal_status", "subscribe",
+        "unsubscribe", "forget_me", "export_data",
     }
 )  # fmt: skip
+# Questions: inside the finder they are answered (and the finder resumes) when they
+# are asked as questions; a statement the classifier took for one ("Tema je održivi
+# promet i klima") is read as an answer.
+QUESTIONS = QUESTION_INTENTS | frozenset(
+    {"ask_best_practice", "ask_participation", "ask_events", "find_funding", "ask_open_calls"}
+)
 
 
 def _intent(tracker: Tracker) -> str | None:
@@ -52,6 +62,12 @@ def _intent(tracker: Tracker) -> str | None:
 
 def _text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
+
+
+def _words(tracker: Tracker) -> str:
+    """The user's words; a button payload ("/inform{...}") carries entities, not words."""
+    text = _text(tracker)
+    return "" if text.startswith("/") else text
 
 
 def _entity_values(tracker: Tracker, entity: str) -> list[Any]:
@@ -69,18 +85,33 @@ def _confidence(tracker: Tracker) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def asked_slot(tracker: Tracker) -> str | None:
+    """The finder slot the bot asked for last, if the finder is waiting for one."""
+    requested = tracker.get_slot("requested_slot")
+    return requested if requested in FINDER_SLOTS else None
+
+
+def finder_running(tracker: Tracker) -> bool:
+    """Whether the funding finder is in progress (a question of it is pending)."""
+    return asked_slot(tracker) is not None or tracker.active_loop_name == FINDER_FORM
+
+
 def is_answer(tracker: Tracker) -> bool:
     """Whether finder answers may be read from this message.
 
     Never while the proposal form waits for an answer: "a bike lane in Zagreb,
-    Croatia" is a proposal, not the applicant's country.
+    Croatia" is a proposal, not the applicant's country. Inside the finder every
+    message counts except side requests and real questions, so an answer is not
+    lost when the classifier calls it chitchat.
     """
     if tracker.get_slot("requested_slot") in proposals.PROPOSAL_SLOTS:
         return False
     intent = _intent(tracker)
-    if intent in ANSWER_INTENTS:
-        return True
-    return tracker.get_slot("requested_slot") is not None and intent not in NOT_ANSWERS
+    if intent in SIDE_REQUESTS:
+        return False
+    if finder_running(tracker):
+        return not (intent in QUESTIONS and "?" in _text(tracker))
+    return intent in ANSWER_INTENTS
 
 
 def _metadata(tracker: Tracker) -> dict[str, Any]:
@@ -142,17 +173,21 @@ class ValidateSlotMappings(ValidationAction):
         lexicon = parsing.applicants()
         value = _valid_entity(tracker, "applicant_type", lexicon.keys)
         if value is None and is_answer(tracker) and not _answers_themes(tracker):
-            value = lexicon.find(_text(tracker))
+            value = lexicon.find(_words(tracker))
         return {"applicant_type": value} if value else {}
 
     async def extract_country(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The applicant's country (ISO code)."""
+        """The applicant's country (ISO code).
+
+        Partners' countries are not the applicant's: "cross-border with Slovenia"
+        keeps the country already given.
+        """
         lexicon = parsing.countries()
         value = _valid_entity(tracker, "country", lexicon.keys)
-        if value is None and is_answer(tracker):
-            value = lexicon.find(_text(tracker))
+        if value is None and is_answer(tracker) and not _names_partners(tracker):
+            value = lexicon.find(_words(tracker))
         return {"country": value} if value else {}
 
     async def extract_themes(
@@ -168,31 +203,55 @@ class ValidateSlotMappings(ValidationAction):
         ]
         found = from_payload
         if not found and is_answer(tracker):
-            found = lexicon.find_all(_text(tracker))
+            found = lexicon.find_all(_words(tracker))
         return {"themes": found} if found else {}
 
     async def extract_budget(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """The total budget in euros; a bare number counts when it was asked for."""
+        """The total budget in euros.
+
+        A bare number counts when the budget was asked for, and inside the finder
+        when it is large and not a year ("300000" while the themes were asked).
+        """
         if not is_answer(tracker):
             return {}
-        asked = tracker.get_slot("requested_slot") == "budget"
-        value = parsing.parse_budget(_text(tracker), bare_number_ok=asked)
+        value = parsing.parse_budget(
+            _words(tracker),
+            bare_number_ok=asked_slot(tracker) == "budget",
+            bare_large_ok=finder_running(tracker),
+        )
         return {"budget": value} if value is not None else {}
 
     async def extract_cross_border(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Partners from other countries: yes/no to the question, or a mention."""
-        intent = _intent(tracker)
-        if tracker.get_slot("requested_slot") == "cross_border" and intent in ("affirm", "deny"):
-            return {"cross_border": intent == "affirm"}
-        if is_answer(tracker) and "cross_border_cooperation" in parsing.themes().find_all(
-            _text(tracker)
-        ):
+        if asked_slot(tracker) == "cross_border" and is_answer(tracker):
+            answer = _yes_no(tracker)
+            if answer is not None:
+                return {"cross_border": answer}
+        if is_answer(tracker) and _names_partners(tracker):
             return {"cross_border": True}
         return {}
+
+    async def extract_finder_skipped(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Remember a finder question the user cannot or will not answer.
+
+        "Don't know" / "skip" skips the question asked; so does a bare "no" to a
+        question that is not a yes/no one ("no" to "What is the project about?").
+        """
+        asked = asked_slot(tracker)
+        if asked is None or not is_answer(tracker):
+            return {}
+        answer = parsing.short_answer(_words(tracker))
+        said_no = answer == "no" or (answer is None and _intent(tracker) == "deny")
+        if answer != "unknown" and not (said_no and asked != "cross_border"):
+            return {}
+        skipped = [s for s in tracker.get_slot(SKIPPED_SLOT) or [] if s in FINDER_SLOTS]
+        return {SKIPPED_SLOT: sorted({*skipped, asked})}
 
     async def extract_programme(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -240,9 +299,23 @@ def _proposal_answer(tracker: Tracker, slot: str) -> dict[str, Any]:
 
 def _answers_themes(tracker: Tracker) -> bool:
     """Whether the message answers the themes question ("young people" is a theme)."""
-    return tracker.get_slot("requested_slot") == "themes" and bool(
-        parsing.themes().find_all(_text(tracker))
-    )
+    return asked_slot(tracker) == "themes" and bool(parsing.themes().find_all(_words(tracker)))
+
+
+def _names_partners(tracker: Tracker) -> bool:
+    """Whether the message speaks of cross-border partners."""
+    return "cross_border_cooperation" in parsing.themes().find_all(_words(tracker))
+
+
+def _yes_no(tracker: Tracker) -> bool | None:
+    """Yes / no from the words (any language), else from the intent."""
+    answer = parsing.short_answer(_words(tracker))
+    if answer in ("yes", "no"):
+        return answer == "yes"
+    intent = _intent(tracker)
+    if answer is None and intent in ("affirm", "deny"):
+        return intent == "affirm"
+    return None
 
 
 def _valid_entity(tracker: Tracker, entity: str, allowed: frozenset[str]) -> str | None:

@@ -29,11 +29,17 @@ def test_correction_replaces_the_applicant(domain) -> None:
     assert extract("extract_applicant_type", tracker, domain) == {"applicant_type": "ngo"}
 
 
-def test_bare_number_is_a_budget_only_when_asked(domain) -> None:
+def test_bare_number_is_a_budget_when_asked_or_large_inside_the_finder(domain) -> None:
     asked = make_tracker("75000", "inform", slots={"requested_slot": "budget"})
     assert extract("extract_budget", asked, domain) == {"budget": 75_000}
-    not_asked = make_tracker("75000", "inform", slots={"requested_slot": "country"})
-    assert extract("extract_budget", not_asked, domain) == {}
+    small_asked = make_tracker("900", "inform", slots={"requested_slot": "budget"})
+    assert extract("extract_budget", small_asked, domain) == {"budget": 900}
+    out_of_turn = make_tracker("75000", "inform", slots={"requested_slot": "country"})
+    assert extract("extract_budget", out_of_turn, domain) == {"budget": 75_000}
+    a_year = make_tracker("2026", "inform", slots={"requested_slot": "country"})
+    assert extract("extract_budget", a_year, domain) == {}
+    outside_the_finder = make_tracker("75000", "inform")
+    assert extract("extract_budget", outside_the_finder, domain) == {}
 
 
 def test_yes_no_answers_cross_border_only_when_asked(domain) -> None:
