@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help setup run test test-fast test-integration lint format typecheck validate train lock clean
 .PHONY: browser-setup
-.PHONY: index bench loadtest
+.PHONY: index bench bench-encoder loadtest bench-chat
 .PHONY: telegram
 
 help: ## List the targets
@@ -55,13 +55,21 @@ validate: setup ## Validate the knowledge base records
 	@$(PY) -m indexer validate
 
 index: setup ## Build the search index (skipped when data and model are unchanged)
+	@$(PY) -m indexer convert
 	@$(PY) -m indexer build
+
+bench-encoder: setup ## Encoder backends: query p50/p95 on one thread, documents/s, cosine vs engine (minutes)
+	@$(PY) -m indexer convert
+	@$(PY) bench/encoder.py
 
 bench: setup ## Retrieval quality and speed benchmarks (minutes; writes docs/benchmarks.md)
 	@$(PY) bench/run.py
 
 loadtest: setup validate index train ## Whole-system load test vs the `rasa init` bot (~10-15 min; writes docs/benchmarks.md)
 	@$(PY) bench/load.py
+
+bench-chat: setup validate index train ## Chat answers on the real stack: dev set (24 languages) + journeys (~15 min; writes docs/benchmarks.md)
+	@$(PY) bench/chat.py
 
 train: setup ## Train the Rasa model if bot/ config, domain or data changed
 	@$(PY) scripts/stack.py train
