@@ -31,9 +31,21 @@ def fold(text: str) -> str:
     return folded.replace("’", "'")
 
 
+# Maltese writes the article onto the noun ("fil-Kroazja", "tal-kultura", "ix-xogħol"):
+# it is dropped, in the text and in the lexicon alike, so the noun matches.
+_MALTESE_ARTICLE_RE = re.compile(
+    r"^(?:fil|fl|il|l|tal|ta|mill|mil|ghall|ghal|għall|għal|lill|bil|dal|sal|"
+    r"[lcrstdnxz]|i[crstdnxz]|ta[crstdnxz]|fi[crstdnxz]|mi[crstdnxz]|li[crstdnxz])-(?=[^\W\d_])"
+)
+
+
+def _without_article(word: str) -> str:
+    return _MALTESE_ARTICLE_RE.sub("", word)
+
+
 def tokens(text: str) -> list[str]:
     """Folded words of a text."""
-    return _TOKEN_RE.findall(fold(text))
+    return [_without_article(word) for word in _TOKEN_RE.findall(fold(text))]
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,7 @@ class Lexicon:
 
 def _patterns(key: str, words_by_language: dict[str, list[Any]]) -> list[Pattern]:
     return [
-        Pattern(key, tuple(fold(str(word)).split()))
+        Pattern(key, tuple(_without_article(part.strip("'-")) for part in fold(str(word)).split()))
         for words in words_by_language.values()
         for word in words
         if str(word).strip()
@@ -205,6 +217,8 @@ def load_lexicon(name: str) -> Lexicon:
             }
         patterns.extend(_patterns(str(key), words))
         patterns.extend(_patterns(str(key), more.get(str(key), {})))
+        # A label is what users see on buttons and in replies: they type it too.
+        patterns.extend(_patterns(str(key), {lang: [t] for lang, t in labels[str(key)].items()}))
     return Lexicon(tuple(patterns), labels)
 
 
