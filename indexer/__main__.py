@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from indexer import build_cmd, query_cmd, validate_cmd
+from indexer import build_cmd, convert_cmd, query_cmd, validate_cmd
 
 Handler = Callable[[argparse.Namespace], int]
 
 COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     validate_cmd.register,
     build_cmd.register,
+    convert_cmd.register,
     query_cmd.register,
 )
 """Registration functions of the subcommands."""

@@ -19,6 +19,7 @@ import base64
 import contextlib
 import hashlib
 import importlib
+import json
 import logging
 import os
 import re
@@ -185,8 +186,18 @@ def _folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def _folder_prompts(folder: Path) -> tuple[str, str]:
+    """The (query, document) prompts a sentence-transformers folder declares, if any."""
+    try:
+        config = json.loads((folder / "config_sentence_transformers.json").read_text())
+        prompts = config.get("prompts") or {}
+        return str(prompts.get("query", "")), str(prompts.get("document", ""))
+    except (OSError, ValueError, AttributeError):
+        return "", ""
+
+
 def _local_spec(requested: str, folder: Path, *, fallback: bool = False) -> ModelSpec:
-    query, document = KNOWN_PROMPTS.get(requested, ("", ""))
+    query, document = KNOWN_PROMPTS.get(requested) or _folder_prompts(folder)
     model_id = f"local:{folder.resolve()}@{_folder_fingerprint(folder)}"
     return ModelSpec(requested, str(folder), model_id, "local", folder, fallback, query, document)
 

