@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channels.i18n import translate
+from channels.markup import without_duplicate_links
 from channels.rasa_client import RasaClient, RasaTurn, RasaUnavailableError
 from channels.schemas import Button, ChatMessage, Link
 from channels.settings import ChannelSettings
@@ -53,11 +54,14 @@ class Reply:
 
     `turn_id` names the turn for feedback (thumbs up/down); None when the turn could
     not be recorded (no participation store, or it failed: the answer still counts).
+    `erased` says that the assistant erased the user's data in this turn ("forget me"),
+    so a channel drops what it keeps about the chat too (the city it sends along).
     """
 
     language: str
     messages: list[ChatMessage]
     turn_id: int | None = None
+    erased: bool = False
 
 
 class TurnRejected(Exception):
@@ -232,7 +236,12 @@ class ConversationService:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]
         self._offered.remember(turn.sender_id, [b.payload for m in messages for b in m.buttons])
         turn_id = await self._record(turn, text, rasa_turn, reply_language)
-        return Reply(language=reply_language, messages=messages, turn_id=turn_id)
+        return Reply(
+            language=reply_language,
+            messages=messages,
+            turn_id=turn_id,
+            erased=rasa_turn.info.get("erased") is True,
+        )
 
     async def _record(
         self, turn: Turn, text: str, rasa_turn: RasaTurn, language: str
@@ -264,7 +273,8 @@ def assemble_messages(items: list[dict[str, Any]]) -> list[ChatMessage]:
     """Channel-neutral messages from Rasa's REST output.
 
     Rasa sends a response's text and its custom JSON (our source links) as two
-    items; links without text belong to the message before them.
+    items; links without text belong to the message before them. A link whose URL
+    the text already shows is dropped: a URL is never shown twice.
     """
     messages: list[ChatMessage] = []
     for item in items:
@@ -275,7 +285,7 @@ def assemble_messages(items: list[dict[str, Any]]) -> list[ChatMessage]:
             messages[-1].links.extend(message.links)
             continue
         messages.append(message)
-    return messages
+    return [without_duplicate_links(message) for message in messages]
 
 
 def to_chat_message(item: dict[str, Any]) -> ChatMessage | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from channels.place import CITY_MAX_CHARS, clean_city, clean_country
 
 # A conversation id of the chat API (the widget's `web-...`): letters, digits, `_.:@-`.
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]{1,128}$"
@@ -16,6 +18,12 @@ class ChatRequest(BaseModel):
             "examples": [
                 {"sender": "3f2b9c", "message": "Which EU programmes fund town twinning?"},
                 {"sender": "3f2b9c", "message": "bok", "language": "hr"},
+                {
+                    "sender": "3f2b9c",
+                    "message": "How can citizens take part in decisions in my city?",
+                    "city": "Rijeka",
+                    "country": "HR",
+                },
             ]
         }
     )
@@ -31,6 +39,43 @@ class ChatRequest(BaseModel):
         default=None,
         description="Explicit reply language (ISO 639-1, one of the 24 official EU languages).",
     )
+    city: str | None = Field(
+        default=None,
+        max_length=CITY_MAX_CHARS,
+        description=(
+            "The user's city, as plain text (letters, digits, spaces and - ' . ( ) , /), "
+            "for answers about 'my city'; sent to the assistant as metadata `city`."
+        ),
+    )
+    country: str | None = Field(
+        default=None,
+        description=(
+            "The user's country, ISO 3166-1 alpha-2 (`HR`, any case); sent to the "
+            "assistant as metadata `country`."
+        ),
+    )
+
+    @field_validator("city")
+    @classmethod
+    def _plain_city(cls, value: str | None) -> str | None:
+        """A city name is plain text: markup or a command here is an error, not a name."""
+        if value is None or not value.strip():
+            return None
+        name = clean_city(value)
+        if name is None:
+            raise ValueError("city must be a plain-text name of at most 80 characters")
+        return name
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        """Only real ISO codes reach the assistant's country slot."""
+        if value is None or not value.strip():
+            return None
+        code = clean_country(value)
+        if code is None:
+            raise ValueError("country must be an ISO 3166-1 alpha-2 code, for example HR")
+        return code
 
 
 class Button(BaseModel):
@@ -48,9 +93,16 @@ class Link(BaseModel):
 
 
 class ChatMessage(BaseModel):
-    """One message of the assistant. `text` is plain text: render it as text."""
+    """One message of the assistant. `text` is plain text with one markup: `**bold**`."""
 
-    text: str
+    text: str = Field(
+        description=(
+            "Plain text, to be rendered as text (never as HTML). The only markup is "
+            "`**bold**` around a card's title; render it as bold or drop the asterisks. "
+            "Bare http(s) URLs may appear: make them clickable. A URL shown in the text "
+            "is not repeated in `links`."
+        )
+    )
     buttons: list[Button] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from channels.api.deps import ConversationDep, SettingsDep
 from channels.conversation import AssistantUnavailable, Turn, TurnRejected
 from channels.errors import ApiError, language_from_headers
+from channels.place import place_metadata
 from channels.schemas import ChatRequest, ChatResponse, ErrorResponse
 from knowledge.languages import EU_LANGUAGES
 
@@ -39,6 +40,7 @@ async def chat(
         text=body.message,
         explicit_language=body.language,
         language_hint=hint,
+        extra_metadata=place_metadata(body.city, body.country),
     )
     try:
         reply = await conversation.handle(turn)

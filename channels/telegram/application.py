@@ -55,7 +55,7 @@ LifecycleHook = Callable[[TelegramApplication], Awaitable[None]]
 
 # Only these update types are requested from Telegram; everything else is not sent.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-COMMANDS = ("start", "help", "language", "forget", "export")
+COMMANDS = ("start", "help", "language", "city", "forget", "export")
 
 # Handler groups: PTB runs at most one handler per group, groups in ascending order.
 GROUP_COMMANDS = 0
@@ -150,6 +150,7 @@ def register_handlers(application: TelegramApplication) -> None:
         ("start", handlers.start),
         ("help", handlers.show_help),
         ("language", handlers.choose_language),
+        ("city", handlers.choose_city),
         ("forget", handlers.forget),
         ("export", handlers.export),
     ):
@@ -213,7 +214,7 @@ async def publish_commands(application: TelegramApplication) -> None:
 
 
 def _chat_persistence(path: Path) -> PicklePersistence[Any, Any, Any]:
-    """Keep only chat_data (the /language choice); bot_data holds live objects."""
+    """Keep only chat_data (/language, /city); bot_data holds live objects."""
     path.parent.mkdir(parents=True, exist_ok=True)
     return PicklePersistence(
         filepath=path,

@@ -1,8 +1,9 @@
 """What the bot does with each kind of update: commands, text, button clicks, media.
 
 Every user message becomes one `Turn` of the shared `ConversationService`, with the
-sender id `telegram:<chat_id>`, the user's Telegram `language_code` as a hint and
-the chat's `/language` choice, if any, as an explicit preference. The channel's own
+sender id `telegram:<chat_id>`, the user's Telegram `language_code` as a hint,
+the chat's `/language` choice, if any, as an explicit preference, and the chat's
+`/city` as metadata `city`. The channel's own
 texts come from `channels/telegram/i18n`; the assistant's from Rasa.
 """
 
@@ -28,6 +29,7 @@ from channels.conversation import (
     supported_language,
 )
 from channels.i18n import translate as translate_shared
+from channels.place import clean_city, place_metadata
 from channels.telegram.i18n import translate
 from channels.telegram.rendering import (
     PayloadKeys,
@@ -56,6 +58,9 @@ DEFAULT_LANGUAGE = "default_language"
 # chat_data keys (per chat; persisted when APP_TELEGRAM_STATE_FILE is set).
 LANGUAGE_CHOICE = "language_choice"
 LAST_LANGUAGE = "last_reply_language"
+CITY = "city"
+# `/city -` removes the chat's city.
+NO_CITY = "-"
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -113,6 +118,7 @@ async def _send_text(update: Update, context: Context, text: str) -> None:
     if chat is None:
         return
     for chunk in split_text(text):
+        # A city name (or any value) in a channel text is shown as typed, never as markup.
         await context.bot.send_message(chat_id=chat.id, text=chunk)
 
 
@@ -130,6 +136,7 @@ def _turn(update: Update, context: Context, text: str) -> Turn:
         text=text,
         explicit_language=_chat_data(context).get(LANGUAGE_CHOICE),
         language_hint=_language_code(update),
+        extra_metadata=place_metadata(_chat_data(context).get(CITY), None),
     )
 
 
@@ -151,13 +158,20 @@ async def converse(update: Update, context: Context, text: str) -> None:
         await _send_text(update, context, translate_shared("error.assistant_unavailable", language))
         return
     _chat_data(context)[LAST_LANGUAGE] = reply.language
+    if reply.erased:  # "forget me" in the conversation: the city goes with the rest
+        _chat_data(context).pop(CITY, None)
     keys = _payload_keys(context)
     outgoing = [
         item for message in reply.messages for item in render(message, reply.language, keys)
     ]
     # The thumbs go under the last message only: one vote per answer, not per chunk.
     for item in with_feedback(outgoing, reply.turn_id, reply.language):
-        await context.bot.send_message(chat_id=chat.id, text=item.text, reply_markup=item.keyboard)
+        await context.bot.send_message(
+            chat_id=chat.id,
+            text=item.text,
+            entities=list(item.entities) or None,
+            reply_markup=item.keyboard,
+        )
 
 
 async def start(update: Update, context: Context) -> None:
@@ -191,6 +205,29 @@ async def choose_language(update: Update, context: Context) -> None:
         return
     data[LANGUAGE_CHOICE] = code
     await _send_text(update, context, translate("language.set", code, code=code))
+
+
+async def choose_city(update: Update, context: Context) -> None:
+    """`/city [name|-]`: show, set or remove the chat's city (sent with each message).
+
+    Only the name is kept, in the chat's settings; /forget removes it with the rest.
+    """
+    data = _chat_data(context)
+    given = " ".join(context.args or [])
+    if not given:
+        city = data.get(CITY)
+        await _say(update, context, "city.current" if city else "city.none", city=city)
+        return
+    if given.strip() == NO_CITY:
+        data.pop(CITY, None)
+        await _say(update, context, "city.cleared")
+        return
+    city = clean_city(given)
+    if city is None:
+        await _say(update, context, "city.invalid")
+        return
+    data[CITY] = city
+    await _say(update, context, "city.set", city=city)
 
 
 async def forget(update: Update, context: Context) -> None:

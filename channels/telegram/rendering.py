@@ -1,10 +1,13 @@
 """Turn the assistant's channel-neutral messages into Telegram messages.
 
-Telegram refuses texts over 4096 characters and callback data over 64 bytes, and it
-would interpret markup if a parse mode were set. Everything here is pure so that
-these limits can be tested without a network: texts are split at paragraph, line
-and sentence boundaries; long button payloads are replaced by a short key that
-`PayloadKeys` maps back on click; links become plain text lines.
+Telegram refuses texts over 4096 characters and callback data over 64 bytes. Texts
+are sent without a parse mode, so nothing in them is ever read as markup; the
+assistant's `**bold**` and its URLs become message entities (bold, url) computed
+from the parsed text (`channels.markup`), in UTF-16 units as Telegram counts.
+Everything here is pure so that these limits can be tested without a network: texts
+are split at paragraph, line and sentence boundaries, each chunk keeping its bold
+and links; long button payloads are replaced by a short key that `PayloadKeys` maps
+back on click; links become text lines with a clickable URL.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
+from channels import markup
 from channels.schemas import ChatMessage
 from channels.telegram.i18n import translate
 
@@ -127,10 +131,26 @@ class PayloadKeys:
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """One Telegram message to send: plain text and an optional inline keyboard."""
+    """One Telegram message to send: plain text, its entities, an optional keyboard."""
 
     text: str
     keyboard: InlineKeyboardMarkup | None = None
+    entities: tuple[MessageEntity, ...] = ()
+
+
+_ENTITY_TYPES = {"bold": MessageEntity.BOLD, "url": MessageEntity.URL}
+
+
+def entities_for(rich: markup.Rich) -> tuple[MessageEntity, ...]:
+    """Telegram entities for the spans of `rich` (offsets in UTF-16 units)."""
+    return tuple(
+        MessageEntity(
+            type=_ENTITY_TYPES[span.kind],
+            offset=text_units(rich.text[: span.start]),
+            length=text_units(rich.text[span.start : span.end]),
+        )
+        for span in sorted(rich.spans, key=lambda s: (s.start, -s.end))
+    )
 
 
 def keyboard_for(message: ChatMessage, keys: PayloadKeys) -> InlineKeyboardMarkup | None:
@@ -148,22 +168,33 @@ def keyboard_for(message: ChatMessage, keys: PayloadKeys) -> InlineKeyboardMarku
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def message_text(message: ChatMessage, language: str) -> str:
-    """The message's text with its links appended as plain `title: url` lines."""
+def message_rich(message: ChatMessage, language: str) -> markup.Rich:
+    """The message's parsed text with its links appended as `title: url` lines.
+
+    Link titles are shown as they are (no bold); their URLs are clickable.
+    """
     lines = [translate("link", language, title=link.title, url=link.url) for link in message.links]
-    parts = [message.text.strip(), "\n".join(lines)]
-    return "\n\n".join(part for part in parts if part)
+    text = markup.parse(message.text.strip())
+    links = markup.plain("\n".join(lines))
+    if text.text and links.text:
+        return text + markup.Rich("\n\n") + links
+    return text if text.text else links
+
+
+def message_text(message: ChatMessage, language: str) -> str:
+    """The message's text as Telegram shows it (bold markers gone), with its links."""
+    return message_rich(message, language).text
 
 
 def render(message: ChatMessage, language: str, keys: PayloadKeys) -> list[OutgoingMessage]:
     """Telegram messages for one assistant message; the keyboard goes on the last one."""
     keyboard = keyboard_for(message, keys)
-    chunks = split_text(message_text(message, language))
+    chunks = markup.split(message_rich(message, language), split_text)
     if not chunks and keyboard is not None:
-        chunks = [translate("buttons.prompt", language)]
-    outgoing = [OutgoingMessage(text=chunk) for chunk in chunks]
+        chunks = [markup.Rich(translate("buttons.prompt", language))]
+    outgoing = [OutgoingMessage(text=chunk.text, entities=entities_for(chunk)) for chunk in chunks]
     if outgoing and keyboard is not None:
-        outgoing[-1] = OutgoingMessage(text=outgoing[-1].text, keyboard=keyboard)
+        outgoing[-1] = replace(outgoing[-1], keyboard=keyboard)
     return outgoing
 
 
@@ -217,7 +248,7 @@ def with_feedback(
     last = outgoing[-1]
     rows = [list(row) for row in last.keyboard.inline_keyboard] if last.keyboard else []
     rows.append(feedback_row(turn_id, language))
-    return [*outgoing[:-1], OutgoingMessage(text=last.text, keyboard=InlineKeyboardMarkup(rows))]
+    return [*outgoing[:-1], replace(last, keyboard=InlineKeyboardMarkup(rows))]
 
 
 def without_feedback(keyboard: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup:

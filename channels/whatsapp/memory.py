@@ -1,4 +1,4 @@
-"""Small bounded in-process memories: seen message ids, last languages, button ids.
+"""Small bounded in-process memories: seen message ids, languages, cities, button ids.
 
 Bounded so a busy channel cannot grow without limit; in-process, so they are lost
 on restart and not shared between replicas (see the README's WhatsApp section).
@@ -36,6 +36,10 @@ class LruDict(Generic[V]):
         self._items.move_to_end(key)
         while len(self._items) > self._capacity:
             self._items.popitem(last=False)
+
+    def pop(self, key: str) -> V | None:
+        """Forget `key`; its value, or None when it was not remembered."""
+        return self._items.pop(key, None)
 
     def __len__(self) -> int:
         """Number of remembered entries."""

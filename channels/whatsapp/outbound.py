@@ -4,6 +4,11 @@ Limits (WhatsApp Cloud API reference): text body 4096 characters; reply buttons:
 at most 3, title 20, id 256, body 1024, titles unique; list: one button label of 20,
 at most 10 rows, row title 24, row id 200, row description 72, body 4096. A message
 over a limit is rejected by Meta, so every limit is enforced here.
+
+The assistant's `**bold**` becomes WhatsApp's own `*bold*`; URLs are left as they are
+(WhatsApp makes them clickable). A text split over several messages keeps its bold
+(closed at the cut, opened again in the next piece) and never cuts inside a URL
+unless the URL alone is longer than a message.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from channels import markup
 from channels.schemas import Button, ChatMessage
 from channels.whatsapp.i18n import translate
 from channels.whatsapp.memory import LruDict
@@ -31,6 +37,7 @@ ROW_ID_MAX = 200
 ROW_DESCRIPTION_MAX = 72
 SECTION_TITLE_MAX = 24
 ELLIPSIS = "…"
+BOLD = "*"
 
 # Where a long text may be cut, best first: the cut is at the returned group's start.
 _BOUNDARIES = (
@@ -84,6 +91,29 @@ def _cut_position(text: str, limit: int) -> int:
     return limit  # one unbroken word longer than the limit
 
 
+def whatsapp_text(rich: markup.Rich) -> str:
+    """`rich` in WhatsApp's formatting: each bold span between single asterisks."""
+    out: list[str] = []
+    position = 0
+    for span in rich.of_kind("bold"):
+        out.append(rich.text[position : span.start])
+        out.append(f"{BOLD}{rich.text[span.start : span.end]}{BOLD}")
+        position = span.end
+    out.append(rich.text[position:])
+    return "".join(out)
+
+
+def split_rich(rich: markup.Rich, limit: int) -> list[markup.Rich]:
+    """`rich` in pieces whose WhatsApp text fits `limit`, at natural boundaries.
+
+    Each bold span costs two asterisks more than its text; the few a card has are
+    reserved from the limit before the text is split.
+    """
+    reserve = min(2 * len(rich.of_kind("bold")), limit // 4)
+    pieces = markup.split(rich, lambda text: split_text(text, limit - reserve))
+    return [piece for piece in pieces if piece.text]
+
+
 class ButtonIds:
     """Maps Rasa payloads to button / row ids and back.
 
@@ -128,13 +158,14 @@ def render_message(message: ChatMessage, language: str, ids: ButtonIds) -> list[
     """One assistant message as Cloud API messages: text, then buttons or a list."""
     body = _with_links(message, language)
     choices = _choices(message.buttons)
+    rich_pieces = split_rich(body, TEXT_MAX)
     if not choices:
-        return render_text(body)
+        return [_text(whatsapp_text(piece)) for piece in rich_pieces]
     as_buttons = len(choices) <= BUTTONS_MAX and _titles_unique(choices, BUTTON_TITLE_MAX)
-    pieces = split_text(body, TEXT_MAX)
     last_limit = BUTTON_BODY_MAX if as_buttons else LIST_BODY_MAX
-    if pieces and len(pieces[-1]) > last_limit:
-        pieces[-1:] = split_text(pieces[-1], last_limit)
+    if rich_pieces and len(whatsapp_text(rich_pieces[-1])) > last_limit:
+        rich_pieces[-1:] = split_rich(rich_pieces[-1], last_limit)
+    pieces = [whatsapp_text(piece) for piece in rich_pieces]
     last = pieces.pop() if pieces else translate("buttons.prompt", language)
     payloads = [_text(piece) for piece in pieces]
     if as_buttons:
@@ -147,15 +178,19 @@ def render_message(message: ChatMessage, language: str, ids: ButtonIds) -> list[
     return payloads
 
 
-def _with_links(message: ChatMessage, language: str) -> str:
-    """The message text with one line per link (WhatsApp shows URLs as links)."""
+def _with_links(message: ChatMessage, language: str) -> markup.Rich:
+    """The parsed message text with one line per link (WhatsApp shows URLs as links)."""
     lines = [
         link.url
         if link.title.strip() in ("", link.url)
         else translate("link.line", language, title=link.title.strip(), url=link.url)
         for link in message.links
     ]
-    return "\n\n".join(part for part in (message.text.strip(), "\n".join(lines)) if part)
+    text = markup.parse(message.text.strip())
+    links = markup.plain("\n".join(lines))
+    if text.text and links.text:
+        return text + markup.Rich("\n\n") + links
+    return text if text.text else links
 
 
 def _choices(buttons: Sequence[Button]) -> list[_Choice]:

@@ -4,6 +4,12 @@ Meta expects the webhook to answer quickly and retries (for days) when it does n
 so the router only verifies, parses and deduplicates, then `accept` schedules one
 task per message and returns. Tasks of one user run in order (one lock per user);
 every failure is logged and, where it concerns the user, answered politely.
+
+WhatsApp has no bot commands, so the channel reads one itself: `city Rijeka` (or
+`/city Rijeka`, `city: Rijeka`) keeps the user's city, sent with every message as
+metadata `city`; `city` shows it and `city -` removes it. The city lives in this
+process only (like the last language) and goes when the assistant erases the
+user's data ("forget me").
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
+from dataclasses import dataclass
 
 from channels.conversation import (
     AssistantUnavailable,
@@ -19,6 +27,7 @@ from channels.conversation import (
     TurnRejected,
     supported_language,
 )
+from channels.place import clean_city, place_metadata
 from channels.whatsapp.config import WhatsAppConfig
 from channels.whatsapp.graph import GraphApiError, GraphClient
 from channels.whatsapp.i18n import translate
@@ -34,6 +43,34 @@ CHANNEL = "whatsapp"
 MEMORY_CAPACITY = 50_000
 # How long shutdown waits for answers still being prepared before cancelling them.
 DRAIN_SECONDS = 10.0
+# `city`, `/city`, `city:` followed by a name, `-` or nothing.
+_CITY_COMMAND = re.compile(r"\s*(/)?city\b\s*(:)?\s*(.*)", re.IGNORECASE | re.DOTALL)
+# Without the slash or the colon, "city <name>" must be short: "city of Zagreb
+# participatory budget?" is a question for the assistant, not a command.
+_BARE_CITY_MAX_WORDS = 3
+NO_CITY = "-"
+
+
+@dataclass(frozen=True)
+class CityCommand:
+    """A typed `city ...` command: `name` is None to show the city, "" to remove it."""
+
+    name: str | None
+
+
+def city_command(text: str) -> CityCommand | None:
+    """The city command in `text`, or None when the text is a message for the assistant."""
+    match = _CITY_COMMAND.fullmatch(text)
+    if match is None:
+        return None
+    slash, colon, rest = match.group(1), match.group(2), match.group(3).strip()
+    if not rest:
+        return CityCommand(name=None)
+    if rest == NO_CITY:
+        return CityCommand(name="")
+    if not (slash or colon) and (len(rest.split()) > _BARE_CITY_MAX_WORDS or "?" in rest):
+        return None
+    return CityCommand(name=rest)
 
 
 def user_ref(wa_id: str) -> str:
@@ -58,6 +95,7 @@ class WhatsAppChannel:
         self._graph = graph or GraphClient(config)
         self._seen = SeenIds(MEMORY_CAPACITY)
         self._languages: LruDict[str] = LruDict(MEMORY_CAPACITY)
+        self._cities: LruDict[str] = LruDict(MEMORY_CAPACITY)
         self._button_ids = ButtonIds(MEMORY_CAPACITY)
         self._user_locks = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,11 +156,15 @@ class WhatsAppChannel:
         if message.kind is Kind.UNSUPPORTED:
             language = supported_language(hint) or self._default_language
             return render_text(translate(message.unsupported_key, language))
+        command = city_command(message.text) if message.kind is Kind.TEXT else None
+        if command is not None:
+            return self._city(message.wa_id, command, supported_language(hint) or "")
         turn = Turn(
             channel=CHANNEL,
             user_id=message.wa_id,
             text=self._turn_text(message),
             language_hint=hint,
+            extra_metadata=place_metadata(self._cities.get(message.wa_id), None),
         )
         try:
             reply = await self._conversation.handle(turn)
@@ -132,10 +174,29 @@ class WhatsAppChannel:
             logger.warning("Rasa unavailable; asked %s to retry", user_ref(message.wa_id))
             return render_text(exc.message())
         self._languages.put(message.wa_id, reply.language)
+        if reply.erased:  # "forget me": the city goes with the rest of the user's data
+            self._cities.pop(message.wa_id)
         payloads: list[Payload] = []
         for chat_message in reply.messages:
             payloads.extend(render_message(chat_message, reply.language, self._button_ids))
         return payloads
+
+    def _city(self, wa_id: str, command: CityCommand, language: str) -> list[Payload]:
+        """Show, keep or remove the user's city; the confirmation in their language."""
+        language = language or self._default_language
+        if command.name is None:
+            city = self._cities.get(wa_id)
+            return render_text(
+                translate("city.current" if city else "city.none", language, city=city)
+            )
+        if not command.name:
+            self._cities.pop(wa_id)
+            return render_text(translate("city.cleared", language))
+        city = clean_city(command.name)
+        if city is None:
+            return render_text(translate("city.invalid", language))
+        self._cities.put(wa_id, city)
+        return render_text(translate("city.set", language, city=city))
 
     def _turn_text(self, message: InboundMessage) -> str:
         """Typed text as is; a tapped choice as its payload (or its title if forgotten)."""

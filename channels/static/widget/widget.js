@@ -7,16 +7,21 @@
  *
  * Optional settings, either as an object defined before the script tag
  *   window.CivicAssistantConfig = { apiBase, language, title, position, primaryColor,
- *                                   storage, open }
+ *                                   storage, open, city, country }
  * or as data- attributes on the script tag (data-api-base, data-language, data-title,
- * data-position, data-primary-color, data-storage, data-open). The object wins.
+ * data-position, data-primary-color, data-storage, data-open, data-city, data-country).
+ * The object wins. `city` (a name, at most 80 characters) and `country` (ISO 3166-1
+ * alpha-2) say where the embedding site is: they go with every message, so "my city"
+ * means this city.
  *
  * Isolation: everything lives in the shadow root of one <civic-assistant-widget>
  * element, so the host page's CSS cannot restyle the widget and the widget's CSS
  * cannot leak into the page.
  * Safety: text from the assistant or the user is only ever inserted with
  * textContent / createTextNode; this file never parses HTML. Links are created only
- * for http(s), mailto and tel URLs.
+ * for http(s), mailto and tel URLs. The assistant's one markup, **bold** (a card's
+ * title), becomes a <strong> built around a text node, and bare http(s) URLs in its
+ * text become anchors built the same way (richText below).
  * Texts: every UI string comes from i18n/<lang>.json next to this file; the small
  * English table below is a last resort for when those files cannot be loaded.
  */
@@ -36,6 +41,14 @@
   const REQUEST_TIMEOUT_MS = 35000;
   const TYPING_ANNOUNCE_DELAY_MS = 1200;
   const SAFE_PROTOCOLS = ["https:", "http:", "mailto:", "tel:"];
+  const WEB_PROTOCOLS = ["https:", "http:"]; // the only URLs made clickable inside a text
+  // The assistant's markup, parsed as channels/markup.py does: **bold** on one line with
+  // no space just inside the stars; bare http(s) URLs, without the punctuation after them.
+  const BOLD_RE = /\*\*(?=\S)([^\n]+?)(?<=\S)\*\*/g;
+  const URL_RE = /https?:\/\/[^\s<>"'`\u00a0\u200b]+/gi;
+  const URL_TRAILING = ".,;:!?'\"»”’…";
+  const CITY_MAX_CHARS = 80;
+  const CITY_RE = /^[\p{L}\p{M}\p{N} \-'’.(),/]+$/u;
   const SENDER_RE = /^web-[A-Za-z0-9-]{8,64}$/;
   const SVG_NS = "http://www.w3.org/2000/svg";
   const ICONS = {
@@ -118,7 +131,23 @@
       primaryColor: parseHex(pick("primaryColor")) || parseHex(DEFAULT_PRIMARY),
       storage: ["local", "session", "none"].includes(storage) ? storage : "local",
       open: open === true || open === "true",
+      city: cleanCity(pick("city")),
+      country: cleanCountry(pick("country")),
     };
+  }
+
+  // A city name as the chat API accepts it (plain text, at most 80 characters), else null.
+  function cleanCity(value) {
+    if (typeof value !== "string") return null;
+    const name = value.trim().split(/\s+/).join(" ");
+    if (!name || name.length > CITY_MAX_CHARS || name.startsWith("/")) return null;
+    return CITY_RE.test(name) && /\p{L}/u.test(name) ? name : null;
+  }
+
+  function cleanCountry(value) {
+    if (typeof value !== "string") return null;
+    const code = value.trim().toUpperCase();
+    return /^[A-Z]{2}$/.test(code) ? code : null;
   }
 
   function normaliseLanguage(code) {
@@ -350,6 +379,61 @@
     }
   }
 
+  // ----- the assistant's text: **bold** and bare URLs, built as DOM -----------------------
+
+  function trimUrl(url) {
+    let end = url.length;
+    const unbalanced = (text) => text.split(")").length > text.split("(").length;
+    while (end > 0) {
+      const last = url[end - 1];
+      if (URL_TRAILING.includes(last) || (last === ")" && unbalanced(url.slice(0, end)))) end -= 1;
+      else break;
+    }
+    return url.slice(0, end);
+  }
+
+  // The nodes of a piece of text with its bare http(s) URLs as anchors (new tab).
+  function linkified(text) {
+    const nodes = [];
+    let position = 0;
+    for (const match of text.matchAll(URL_RE)) {
+      const url = trimUrl(match[0]);
+      let href = null;
+      try {
+        const parsed = new URL(url);
+        if (WEB_PROTOCOLS.includes(parsed.protocol) && parsed.hostname.includes(".")) href = parsed.href;
+      } catch (error) {
+        href = null;
+      }
+      if (!href) continue;
+      if (match.index > position) nodes.push(document.createTextNode(text.slice(position, match.index)));
+      nodes.push(
+        h("a", { class: "ca-inline-link", href, target: "_blank", rel: "noopener noreferrer nofollow" }, [url]),
+      );
+      position = match.index + url.length;
+    }
+    if (position < text.length) nodes.push(document.createTextNode(text.slice(position)));
+    return nodes;
+  }
+
+  // The assistant's text as DOM: text nodes, <strong> for **bold**, anchors for URLs.
+  function richText(text) {
+    const fragment = document.createDocumentFragment();
+    let position = 0;
+    for (const match of text.matchAll(BOLD_RE)) {
+      for (const node of linkified(text.slice(position, match.index))) fragment.appendChild(node);
+      fragment.appendChild(h("strong", {}, linkified(match[1])));
+      position = match.index + match[0].length;
+    }
+    for (const node of linkified(text.slice(position))) fragment.appendChild(node);
+    return fragment;
+  }
+
+  // The text as a screen reader should hear it (no stars around a title).
+  function spokenText(text) {
+    return text.replace(BOLD_RE, "$1");
+  }
+
   // ----- building the widget -------------------------------------------------------------
 
   function build() {
@@ -542,7 +626,10 @@
     const speaker = notice ? t("notice.label") : fromBot ? t("message.assistant") : t("message.you");
     item.appendChild(h("span", { class: "ca-visually-hidden", text: speaker + " " }));
     const bubble = h("div", { class: "ca-bubble", lang: fromBot ? message.lang : null });
-    if (message.text) bubble.appendChild(h("p", { class: "ca-text", text: message.text }));
+    if (message.text)
+      bubble.appendChild(
+        fromBot ? h("p", { class: "ca-text" }, [richText(message.text)]) : h("p", { class: "ca-text", text: message.text }),
+      );
     if (message.links.length) {
       const list = h("ul", { class: "ca-links", "aria-label": t("links") });
       for (const link of message.links) {
@@ -551,7 +638,7 @@
         list.appendChild(
           h("li", {}, [
             href
-              ? h("a", { href, target: "_blank", rel: "noopener noreferrer" }, [
+              ? h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, [
                   label,
                   h("span", { class: "ca-visually-hidden", text: " " + t("link.newTab") }),
                 ])
@@ -780,6 +867,8 @@
     const body = { sender: state.sender, message: payload };
     const explicit = state.language || language || ""; // language: of the reply it answers
     if (explicit) body.language = explicit;
+    if (config.city) body.city = config.city;
+    if (config.country) body.country = config.country;
     const headers = { "Content-Type": "application/json" };
     if (config.language) headers["Accept-Language"] = config.language;
     let outcome;
@@ -848,7 +937,9 @@
     } else {
       setBusy(false);
     }
-    const spoken = replies.map((m) => [m.text, ...m.links.map((l) => l.title)].filter(Boolean).join(" "));
+    const spoken = replies.map((m) =>
+      [spokenText(m.text), ...m.links.map((l) => l.title)].filter(Boolean).join(" "),
+    );
     announce(t("message.assistant") + " " + spoken.join(" "));
   }
 

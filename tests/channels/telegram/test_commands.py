@@ -124,7 +124,7 @@ def test_other_commands_are_not_forwarded_as_intents(
 def test_the_command_menu_is_published_per_language(gateway: Gateway, botapi: BotApiPeer) -> None:
     botapi.wait_for("setMyCommands", count=7)
     names = [c["command"] for c in botapi.commands[None]]
-    assert names == ["start", "help", "language", "forget", "export"]
+    assert names == ["start", "help", "language", "city", "forget", "export"]
     croatian = {c["command"]: c["description"] for c in botapi.commands["hr"]}
     assert croatian["forget"] == translate("command.forget", "hr")
 

@@ -138,3 +138,57 @@ def test_help_lists_every_command(language: str) -> None:
     text = translate("help", language)
     for command in ("/start", "/help", "/language", "/forget"):
         assert command in text
+
+
+# ------------------------------------------------------------ bold and URLs as entities
+
+
+def entity_texts(text: str, entities: tuple[object, ...]) -> list[tuple[str, str]]:
+    """(type, covered text) per entity, cutting the text in UTF-16 units as Telegram does."""
+    units = text.encode("utf-16-le")
+    found = []
+    for entity in entities:
+        offset, length = entity.offset, entity.length  # type: ignore[attr-defined]
+        covered = units[2 * offset : 2 * (offset + length)].decode("utf-16-le")
+        found.append((str(entity.type), covered))  # type: ignore[attr-defined]
+    return found
+
+
+def test_bold_title_and_urls_become_entities_and_html_stays_text() -> None:
+    message = ChatMessage(
+        text="**🇭🇷 CERV <b>&amp;</b>** funds twinning: https://ec.europa.eu/cerv. <i>x</i>",
+        links=[Link(title="Apply", url="https://ec.europa.eu/apply")],
+    )
+    [out] = render(message, "en", PayloadKeys())
+    assert out.text == (
+        "🇭🇷 CERV <b>&amp;</b> funds twinning: https://ec.europa.eu/cerv. <i>x</i>\n\n"
+        + translate("link", "en", title="Apply", url="https://ec.europa.eu/apply")
+    )
+    assert entity_texts(out.text, out.entities) == [
+        ("bold", "🇭🇷 CERV <b>&amp;</b>"),
+        ("url", "https://ec.europa.eu/cerv"),
+        ("url", "https://ec.europa.eu/apply"),
+    ]
+
+
+def test_javascript_urls_get_no_entity() -> None:
+    [out] = render(ChatMessage(text="javascript:alert(1) data:text/html,x"), "en", PayloadKeys())
+    assert out.entities == ()
+
+
+def test_a_split_long_text_keeps_bold_and_links_in_each_chunk() -> None:
+    title = "**" + "Bold title " * 500 + "end**"
+    text = title + "\n\n" + "See https://ec.europa.eu/cerv now. " * 150
+    chunks = render(ChatMessage(text=text), "en", PayloadKeys())
+    assert len(chunks) >= 3
+    for chunk in chunks:
+        assert text_units(chunk.text) <= 4096
+        assert "**" not in chunk.text
+        for kind, covered in entity_texts(chunk.text, chunk.entities):
+            assert covered == covered.strip()
+            if kind == "url":
+                assert covered == "https://ec.europa.eu/cerv"
+    assert entity_texts(chunks[0].text, chunks[0].entities)[0][0] == "bold"
+    assert entity_texts(chunks[1].text, chunks[1].entities)[0][0] == "bold"  # the rest of it
+    urls = sum(kind == "url" for c in chunks for kind, _ in entity_texts(c.text, c.entities))
+    assert urls == 150

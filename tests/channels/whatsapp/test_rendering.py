@@ -199,6 +199,11 @@ TEXT_LIMITS = {
     "list.section": SECTION_TITLE_MAX,
     "list.more": LIST_BODY_MAX,
     "link.line": TEXT_MAX,
+    "city.set": TEXT_MAX,
+    "city.current": TEXT_MAX,
+    "city.none": TEXT_MAX,
+    "city.invalid": TEXT_MAX,
+    "city.cleared": TEXT_MAX,
 }
 
 
@@ -267,3 +272,40 @@ def test_settings_come_from_app_whatsapp_variables(monkeypatch: pytest.MonkeyPat
     assert config.graph_url == "http://127.0.0.1:9"
     assert config.api_version.startswith("v")
     assert "env-token" not in repr(config) and "env-secret" not in repr(config)
+
+
+# ------------------------------------------------------------ bold and URLs
+
+
+def bodies(payloads: list[dict[str, object]]) -> list[str]:
+    out = []
+    for payload in payloads:
+        if payload["type"] == "text":
+            out.append(payload["text"]["body"])  # type: ignore[index]
+        else:
+            out.append(payload["interactive"]["body"]["text"])  # type: ignore[index]
+    return out
+
+
+def test_bold_title_uses_whatsapps_own_stars_and_urls_stay_bare() -> None:
+    message = ChatMessage(
+        text="**CERV <b>x</b>** funds twinning: https://ec.europa.eu/cerv. <script>y</script>",
+        links=[Link(title="Apply", url="https://ec.europa.eu/apply")],
+    )
+    [body] = bodies(render_message(message, "en", ButtonIds()))
+    assert body.startswith("*CERV <b>x</b>* funds twinning: https://ec.europa.eu/cerv. ")
+    assert "<script>y</script>" in body
+    assert "https://ec.europa.eu/apply" in body
+    assert "**" not in body
+
+
+def test_a_long_card_split_over_messages_keeps_its_bold_and_urls() -> None:
+    text = "**" + "Bold title " * 500 + "end**\n\n" + "See https://ec.europa.eu/cerv now. " * 200
+    buttons = [Button(title="More", payload="/more_details")]
+    out = bodies(render_message(ChatMessage(text=text, buttons=buttons), "en", ButtonIds()))
+    assert len(out) >= 3
+    assert all(len(body) <= TEXT_MAX for body in out)
+    assert len(out[-1]) <= BUTTON_BODY_MAX
+    assert out[0].startswith("*Bold title") and out[0].endswith("*")
+    assert out[1].startswith("*") and "end*" in out[1]
+    assert sum(body.count("https://ec.europa.eu/cerv") for body in out) == 200  # none cut
