@@ -27,8 +27,20 @@ class BotSettings(BaseSettings):
     # Languages the statistical detector cannot identify: their marker words win.
     detector_blind_languages: frozenset[str] = frozenset({"ga", "mt"})
     language_markers_file: Path = BOT_DIR / "language_markers.yml"
+    # A search hit's confidence is the calibrated probability that answering with it
+    # is useful (an in-scope question, an expected record in the top 3): a logistic
+    # model of the hit's absolute evidence (knowledge.search.Evidence: lexical, cosine,
+    # cosine margin), coefficients (intercept first) per embedding model name of the
+    # index, fitted by `bench/run.py abstain` on the dev and out-of-scope sets
+    # (docs/benchmarks.md gives its held-out precision and recall). A model without an
+    # entry (e.g. the tests' hashing embedder) uses "lexical", fitted on BM25 alone.
+    confidence_coefficients: dict[str, tuple[float, float, float, float]] = {
+        "intfloat/multilingual-e5-small": (-39.56, 4.15, 46.66, 0.81),
+        "sentence-transformers/all-MiniLM-L6-v2": (-4.45, 9.83, 5.63, -2.94),
+        "lexical": (-1.17, 10.12, 0.0, 0.0),
+    }
     # A search hit below this confidence (0..1) is not shown as an answer: the bot
-    # asks a clarifying question instead.
+    # asks a clarifying question instead (then offers a person).
     fallback_min_confidence: float = 0.6
     # A question the NLU recognised (which programme funds X?) is answered from a hit
     # at least this confident; weaker hits lead to a clarifying question.

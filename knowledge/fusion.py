@@ -7,10 +7,16 @@ Two methods, compared on the labelled dev set in ``docs/benchmarks.md``:
   with query length) and cosine similarity (about 0.1-0.8 here).
 * convex combination of min-max normalised scores: keeps how far ahead the
   leader is, but is sensitive to the outliers that set the min and max.
+
+Both only rank: each method's best hit gets the top score whatever it matched,
+so neither says whether to answer at all. That decision uses
+:func:`calibrated_probability` over absolute evidence (raw BM25 against what the
+query could score, raw cosine and its margin), fitted by ``bench/run.py abstain``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 
@@ -69,3 +75,22 @@ def convex_fusion(
 def ranked(scores: Mapping[int, float]) -> list[int]:
     """Items by descending score; ties keep the lower id first (deterministic)."""
     return sorted(scores, key=lambda item: (-scores[item], item))
+
+
+def calibrated_probability(features: Sequence[float], coefficients: Sequence[float]) -> float:
+    """Logistic model: ``1 / (1 + exp(-(c0 + c1 * f1 + ...)))``.
+
+    Args:
+        features: The evidence, e.g. (lexical, cosine, cosine margin).
+        coefficients: Intercept first, then one weight per feature (as fitted).
+
+    Raises:
+        ValueError: If the lengths do not match.
+    """
+    if len(coefficients) != len(features) + 1:
+        raise ValueError("one coefficient per feature plus the intercept is needed")
+    z = coefficients[0] + sum(c * f for c, f in zip(coefficients[1:], features, strict=True))
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)  # no overflow for very negative z
+    return e / (1.0 + e)

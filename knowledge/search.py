@@ -14,8 +14,12 @@ One query runs as follows:
 3. score every document with BM25 (terms analysed in the query language, or in
    all languages when it is unknown) and with the embedding model; a record's
    score is its best document's;
-4. fuse the two rankings (reciprocal rank fusion by default) and render the
-   hits in the requested language, falling back to English per field.
+4. fuse the two rankings (convex combination by default) and render the hits
+   in the requested language, falling back to English per field;
+5. give each hit its absolute :class:`Evidence` (raw BM25 against what the
+   query could score, raw cosine and its lead over the next record), on which
+   the bot decides between answering and "I don't know": the fused score only
+   ranks, since each method's best hit is rescaled to 1.0 whatever it matched.
 """
 
 from __future__ import annotations
@@ -80,6 +84,32 @@ _SENTENCE_RE: Final[re.Pattern[str]] = re.compile(r"(?<=[.!?])\s+(?=[^\s])")
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """How strongly each method supports one hit, on scales that mean the same for any query.
+
+    Fitted into a probability by ``bench/run.py abstain`` (bot settings hold the
+    coefficients); the fused score cannot serve, as it is relative to the query's
+    other hits.
+    """
+
+    lexical: float | None
+    """The record's BM25 divided by the most the query's own terms could score
+    (the sum of their idf, a term no document has counting with the highest idf):
+    near 0 for one shared common word, about 1 when every word matches well.
+    None in dense-only mode."""
+    cosine: float | None
+    """Raw cosine between the query and the record's best document (None in
+    BM25-only mode or when the record was not among the dense candidates)."""
+    cosine_margin: float | None
+    """``cosine`` minus the best cosine of any other allowed record: positive only
+    for the dense method's first record."""
+
+    def features(self) -> tuple[float, float, float]:
+        """(lexical, cosine, cosine margin), a missing side as 0, for the fitted model."""
+        return (self.lexical or 0.0, self.cosine or 0.0, self.cosine_margin or 0.0)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One result, rendered in the asked language where the record has it.
 
@@ -97,6 +127,8 @@ class SearchHit:
     (both fusion methods are scaled so). BM25-only or dense-only modes give raw scores."""
     lang_served: str
     record: Record
+    evidence: Evidence | None = None
+    """Absolute evidence for answering with this hit (see :class:`Evidence`)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +140,18 @@ class SearchResult:
     hits: list[SearchHit]
     expanded_with: tuple[str, ...] = ()
     """Glossary ids found in the query."""
+    model: str = ""
+    """Name of the embedding model of the index (its evidence is calibrated per model)."""
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Per-record scores of one query, before and after fusion."""
+
+    fused: dict[int, float]
+    bm25: dict[int, float] | None
+    dense: dict[int, float] | None
+    lexical_bound: float
 
 
 class Retriever(Protocol):
@@ -319,13 +363,17 @@ class HybridRetriever:
         limit = max(1, min(limit, self.settings.max_results))
         allowed = self._allowed(filters or SearchFilters())
         expansion = self._expander.expand(text, code)
-        fused: dict[int, float] = {}
+        scores = _Scores({}, None, None, 0.0)
         if allowed.any():
-            fused = self._fuse(text, code, expansion, allowed)
+            scores = self._score(text, code, expansion, allowed)
         display = code or DEFAULT_LANGUAGE
         terms = set(analyze(text, display))
-        hits = [self._hit(item, score, display, terms) for item, score in self._top(fused, limit)]
-        return SearchResult(text, display, hits, expansion.matched)
+        hits = [
+            self._hit(self.index.records[i], scores.fused[i], display, terms, _evidence(i, scores))
+            for i in ranked(scores.fused)[:limit]
+        ]
+        model = self.index.manifest.model.name
+        return SearchResult(text, display, hits, expansion.matched, model)
 
     # ------------------------------------------------------------------ ranking
 
@@ -344,14 +392,41 @@ class HybridRetriever:
             self._masks[key] = mask
         return mask
 
-    def _fuse(
+    def _score(
         self, text: str, lang: str | None, expansion: Expansion, allowed: NDArray[np.bool_]
-    ) -> dict[int, float]:
-        rankings: list[dict[int, float]] = []
+    ) -> _Scores:
+        bm25 = dense = None
         if self.mode in ("hybrid", "bm25"):
-            rankings.append(self.bm25_scores(text, lang, expansion, allowed))
+            bm25 = self.bm25_scores(text, lang, expansion, allowed)
         if self.mode in ("hybrid", "dense"):
-            rankings.append(self.dense_scores(text, lang, expansion, allowed))
+            dense = self.dense_scores(text, lang, expansion, allowed)
+        rankings = [r for r in (bm25, dense) if r is not None]
+        own = analyze(text, lang) if lang else analyze_any(text)
+        bound = self.lexical_bound(own)
+        return _Scores(self._fuse(rankings, lang), bm25, dense, bound)
+
+    def lexical_bound(self, terms: Sequence[str]) -> float:
+        """The most BM25 can give a document for these terms: the sum of their idf.
+
+        BM25's term-frequency part tends to 1, so a term adds at most its idf. A
+        term no document contains adds the idf of a term of document frequency 0,
+        so words the knowledge base has never seen weigh against a match.
+        """
+        total = len(self.index.documents)
+        if total == 0:
+            return 0.0
+        vocabulary: dict[str, int] = self.index.bm25.vocab_dict
+        pointers = self.index.bm25.scores["indptr"]
+        mass = 0.0
+        for term in dict.fromkeys(terms):
+            token = vocabulary.get(term)
+            frequency = 0
+            if token is not None and token + 1 < len(pointers):
+                frequency = int(pointers[token + 1] - pointers[token])
+            mass += float(np.log1p((total - frequency + 0.5) / (frequency + 0.5)))
+        return mass
+
+    def _fuse(self, rankings: list[dict[int, float]], lang: str | None) -> dict[int, float]:
         if len(rankings) == 1:
             return rankings[0]
         dense = self.dense_weight(lang)
@@ -441,12 +516,16 @@ class HybridRetriever:
         scores[doc_ids[0][found]] = similarities[0][found]
         return self._per_record(scores, allowed)
 
-    def _top(self, fused: dict[int, float], limit: int) -> list[tuple[IndexedRecord, float]]:
-        return [(self.index.records[i], fused[i]) for i in ranked(fused)[:limit]]
-
     # ------------------------------------------------------------------ rendering
 
-    def _hit(self, item: IndexedRecord, score: float, lang: str, terms: set[str]) -> SearchHit:
+    def _hit(
+        self,
+        item: IndexedRecord,
+        score: float,
+        lang: str,
+        terms: set[str],
+        evidence: Evidence | None = None,
+    ) -> SearchHit:
         record = item.record
         title, title_lang = _pick(_title(record), lang)
         body = _body(record)
@@ -471,7 +550,22 @@ class HybridRetriever:
             score=round(score, 6),
             lang_served=lang_served,
             record=record,
+            evidence=evidence,
         )
+
+
+def _evidence(item: int, scores: _Scores) -> Evidence:
+    """The raw figures of one record in one query's scores (see :class:`Evidence`)."""
+    lexical = None
+    if scores.bm25 is not None:
+        raw = scores.bm25.get(item, 0.0)
+        lexical = raw / scores.lexical_bound if scores.lexical_bound > 0 else 0.0
+    cosine = margin = None
+    if scores.dense and item in scores.dense:
+        cosine = scores.dense[item]
+        others = (value for other, value in scores.dense.items() if other != item)
+        margin = cosine - max(others, default=-1.0)
+    return Evidence(lexical, cosine, margin)
 
 
 # --------------------------------------------------------------------------- reloading
@@ -604,6 +698,7 @@ def get_retriever(settings: KnowledgeSettings | None = None) -> ReloadingRetriev
 
 
 __all__: Sequence[str] = (
+    "Evidence",
     "HybridRetriever",
     "ReloadingRetriever",
     "Retriever",
