@@ -82,6 +82,29 @@ class _Failure:
     retry_after: int | None
 
 
+ENTITY_TYPES = {"bold", "italic", "url", "text_link", "code", "pre"}
+
+
+def _check_entities(text: str, entities: Any) -> None:
+    """Refuse entities as Telegram does: known types, inside the text (UTF-16 units)."""
+    if entities is None:
+        return
+    if not isinstance(entities, list):
+        raise ApiError(400, "Bad Request: can't parse entities")
+    size = utf16_units(text)
+    for entity in entities:
+        offset, length = entity.get("offset"), entity.get("length")
+        if (
+            entity.get("type") not in ENTITY_TYPES
+            or not isinstance(offset, int)
+            or not isinstance(length, int)
+            or offset < 0
+            or length <= 0
+            or offset + length > size
+        ):
+            raise ApiError(400, f"Bad Request: can't parse entities: {entity}")
+
+
 def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -418,6 +441,7 @@ class BotApiPeer(JsonServer):
         if parse_mode is not None and parse_mode not in {"HTML", "Markdown", "MarkdownV2"}:
             raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
         _check_markup(params.get("reply_markup"))
+        _check_entities(text, params.get("entities"))
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
