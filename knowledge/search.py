@@ -500,8 +500,14 @@ class HybridRetriever:
     def dense_scores(
         self, text: str, lang: str | None, expansion: Expansion, allowed: NDArray[np.bool_]
     ) -> dict[int, float]:
-        """Cosine similarity per record, with English glossary forms appended."""
-        english = [form for form in expansion.texts(DEFAULT_LANGUAGE) if lang != DEFAULT_LANGUAGE]
+        """Cosine similarity per record; English glossary forms appended for a monolingual model.
+
+        A multilingual model needs no translation, and the forms double the query's
+        length and so its embedding time (docs/benchmarks.md, variants).
+        """
+        english = []
+        if self.index.manifest.model.languages is not None and lang != DEFAULT_LANGUAGE:
+            english = expansion.texts(DEFAULT_LANGUAGE)
         query = " ".join([text, *english])
         vector = self.embedder.encode_query([query])
         doc_allowed = allowed[self._doc_record]
