@@ -21,6 +21,7 @@ from channels.rasa_client import RasaClient, RasaTurn, RasaUnavailableError
 from channels.schemas import Button, ChatMessage, Link
 from channels.settings import ChannelSettings
 from knowledge.languages import EU_LANGUAGES
+from participation.errors import ParticipationError
 from participation.service import ParticipationService
 
 logger = logging.getLogger(__name__)
@@ -235,13 +236,26 @@ class ConversationService:
         if not messages:
             messages = [ChatMessage(text=translate("reply.empty", reply_language))]
         self._offered.remember(turn.sender_id, [b.payload for m in messages for b in m.buttons])
-        turn_id = await self._record(turn, text, rasa_turn, reply_language)
-        return Reply(
-            language=reply_language,
-            messages=messages,
-            turn_id=turn_id,
-            erased=rasa_turn.info.get("erased") is True,
-        )
+        erased = rasa_turn.info.get("erased") is True
+        if erased:
+            await self._erase_again(turn.sender_id)
+            turn_id = None
+        else:
+            turn_id = await self._record(turn, text, rasa_turn, reply_language)
+        return Reply(language=reply_language, messages=messages, turn_id=turn_id, erased=erased)
+
+    async def _erase_again(self, sender_id: str) -> None:
+        """Erase once more after a "forget me" turn.
+
+        Rasa saves the turn's tracker at its end, which writes the conversation back
+        after the action server deleted it.
+        """
+        if self._participation is None:
+            return
+        try:
+            await asyncio.to_thread(self._participation.forget_user, sender_id)
+        except ParticipationError:
+            logger.warning("Could not finish erasing a conversation; the next erasure will")
 
     async def _record(
         self, turn: Turn, text: str, rasa_turn: RasaTurn, language: str

@@ -23,6 +23,15 @@ def _intent(tracker: Tracker) -> str:
     return str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "")
 
 
+def _previous_metadata(tracker: Tracker) -> dict[str, Any] | None:
+    """Metadata of the user message before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    metadata = users[-2].get("metadata")
+    return metadata if isinstance(metadata, dict) else None
+
+
 class ActionReadContext(Action):
     """Fills `city` / `country_context` from metadata, or from a set_city message."""
 
@@ -40,6 +49,9 @@ class ActionReadContext(Action):
         """SlotSet events for what this message says about the user's place."""
         message = tracker.latest_message or {}
         city, country = city_context.from_metadata(message.get("metadata"))
+        if (city, country) == city_context.from_metadata(_previous_metadata(tracker)):
+            # Unchanged page or channel setting: what the user said since then wins.
+            city = country = None
         kb = await knowledge_base(self._kb)
         text = str(message.get("text") or "")
         if _intent(tracker) == "set_city":

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from bot import pending
 from bot.participation_access import call, participation
 from bot.rendering import render
+from bot.turn_info import report_turn
 from participation.errors import ParticipationError
 from participation.service import ParticipationService
 
@@ -68,6 +69,9 @@ class ActionForgetMe(Action):
             dispatcher.utter_message(response="utter_forget_failed")
             return []
         dispatcher.utter_message(response="utter_forget_done", count=sum(counts.values()))
+        # Our gateway then erases what Rasa writes back at the end of this turn, and the
+        # messaging channels drop the city they keep for the chat.
+        report_turn(dispatcher, tracker, erased=True)
         return [Restarted(), SlotSet("language", tracker.get_slot("language"))]
 
 
