@@ -38,10 +38,11 @@ FINDER_FORM = "funding_form"
 # Messages that answer the funding finder while it is not running (they start it).
 ANSWER_INTENTS = frozenset({"find_funding", "inform", "start_finder", "affirm", "deny"})
 # Requests that are never an answer, even inside the finder: "na hrvatskom" names a
-# language, not a country; "my city is Rijeka" is the user's city, not the applicant.
+# language, not a country. (set_city is read: "we are from Croatia" answers the form,
+# and the city slot is set anyway.)
 SIDE_REQUESTS = frozenset(
     {
-        "set_language", "set_city", "human_handoff", "restart_finder", "narrow_down",
+        "set_language", "human_handoff", "restart_finder", "narrow_down",
         "more_results", "more_details", "submit_proposal", "proposal_status", "subscribe",
         "unsubscribe", "forget_me", "export_data",
     }

@@ -136,6 +136,11 @@ def test_partners_country_is_not_the_applicants(domain) -> None:
     assert "country" not in found
 
 
+def test_where_we_are_from_answers_the_country_inside_the_finder(domain) -> None:
+    tracker = make_tracker("mi smo iz Hrvatske", "set_city", slots={"requested_slot": "country"})
+    assert extract_all(tracker, domain) == {"country": "HR"}
+
+
 def test_a_side_question_fills_nothing_and_is_answered(domain) -> None:
     tracker = make_tracker(
         "which programme funds town twinning in Croatia?",
