@@ -291,3 +291,22 @@ def test_start_over_forgets_the_skips_too(domain) -> None:
     events = asyncio.run(ActionRestartFinder().run(dispatcher, make_tracker(), domain))
     assert SlotSet("finder_skipped", None) in events
     assert dispatcher.messages[0]["response"] == "utter_finder_restarted"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "utter_funding_intro",
+        "utter_funding_next_steps_budget",
+        "utter_finder_not_understood",
+        "utter_finder_resume",
+    ],
+)
+def test_finder_replies_exist_in_all_24_languages(domain, response: str) -> None:
+    variations = domain["responses"][response]
+    languages = {c["value"] for v in variations for c in v.get("condition") or []}
+    defaults = [v for v in variations if not v.get("condition")]
+    assert len(languages) == 23 and "en" not in languages
+    assert len(defaults) == 1
+    texts = {render(domain, response, lang) for lang in [*languages, "en"]}
+    assert len(texts) == 24  # every language has its own words
