@@ -26,7 +26,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "chitchat": "are you a bot?",
         "out_of_scope": "what's the weather like today?",
         "set_language": "please answer in Croatian",
-        "find_funding": "which EU funds fit my project?",
+        "find_funding": "which EU programme funds town twinning?",
+        "start_finder": "help me find funding for my project step by step",
+        "ask_open_calls": "which calls are open right now?",
+        "forget_me": "please delete everything you stored about me",
+        "export_data": "what data do you have about me?",
+        "set_city": "I live in Zagreb",
         "applicant": "we are a municipality",
         "country": "Croatia",
         "themes": "civic participation",
@@ -61,7 +66,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "chitchat": "jesi li ti robot?",
         "out_of_scope": "kakvo je vrijeme danas?",
         "set_language": "odgovaraj na engleskom",
-        "find_funding": "tražimo EU sredstva za projekt",
+        "find_funding": "koji EU program financira bratimljenje gradova?",
+        "start_finder": "pomozi mi korak po korak pronaći financiranje za projekt",
+        "ask_open_calls": "koji su pozivi trenutno otvoreni?",
+        "forget_me": "molim obrišite sve što ste spremili o meni",
+        "export_data": "koje podatke imate o meni?",
+        "set_city": "živim u Zagrebu",
         "applicant": "mi smo općina",
         "country": "Hrvatska",
         "themes": "sudjelovanje građana",
@@ -95,8 +105,12 @@ SIMPLE = {
     "help": "utter_help",
     "thanks": "utter_thanks",
     "goodbye": "utter_goodbye",
-    "chitchat": "utter_chitchat",
-    "out_of_scope": "utter_out_of_scope",
+    "chitchat": "action_answer_first",
+    "out_of_scope": "action_answer_first",
+    "find_funding": "action_answer_first",
+    "ask_open_calls": "action_open_calls",
+    "export_data": "action_export_data",
+    "set_city": "action_set_city",
     "set_language": "action_switch_language",
     "ask_programme": "action_answer_programme",
     "ask_eligibility": "action_answer_programme",
@@ -126,43 +140,10 @@ PROPOSAL_ANSWERS = [
     ("proposal_city", "Zagreb", "proposal_contact"),
 ]
 
-FORM_ANSWERS = [
-    ("applicant", "applicant_type", "municipality", "country"),
-    ("country", "country", "HR", "themes"),
-    ("themes", "themes", ["civic_participation"], "budget"),
-    ("budget", "budget", 40000.0, "cross_border"),
-]
-
 
 def user(texts: dict[str, str], key: str, intent: str) -> dict[str, Any]:
     """An end-to-end user step: the text and the intent NLU must find."""
     return {"user": texts[key], "intent": intent}
-
-
-def finder_steps(texts: dict[str, str]) -> list[dict[str, Any]]:
-    """The funding finder from the first question to the recommendations."""
-    steps: list[dict[str, Any]] = [
-        user(texts, "find_funding", "find_funding"),
-        {"action": "funding_form"},
-        {"active_loop": "funding_form"},
-        {"slot_was_set": [{"requested_slot": "applicant_type"}]},
-    ]
-    for key, slot, value, next_slot in FORM_ANSWERS:
-        steps += [
-            user(texts, key, "inform"),
-            {"slot_was_set": [{slot: value}]},
-            {"action": "funding_form"},
-            {"slot_was_set": [{"requested_slot": next_slot}]},
-        ]
-    steps += [
-        user(texts, "cross_border", "deny"),
-        {"slot_was_set": [{"cross_border": False}]},
-        {"action": "funding_form"},
-        {"slot_was_set": [{"requested_slot": None}]},
-        {"active_loop": None},
-        {"action": "action_recommend_funding"},
-    ]
-    return steps
 
 
 def proposal_steps(texts: dict[str, str]) -> list[dict[str, Any]]:
@@ -276,16 +257,12 @@ def stories(language: str) -> list[dict[str, Any]]:
         }
         for intent, action in SIMPLE.items()
     ]
-    result.append({"story": f"funding finder ({language})", "steps": finder_steps(texts)})
+    # The finder's own journeys are in bot/tests/test_stories_finder.yml.
     result.append(
         {
-            "story": f"funding finder, show more, start over ({language})",
+            "story": f"the guided finder starts when asked for ({language})",
             "steps": [
-                *finder_steps(texts),
-                user(texts, "more", "more_results"),
-                {"action": "action_recommend_funding"},
-                user(texts, "restart", "restart_finder"),
-                {"action": "action_restart_finder"},
+                user(texts, "start_finder", "start_finder"),
                 {"action": "funding_form"},
                 {"active_loop": "funding_form"},
             ],
@@ -293,16 +270,14 @@ def stories(language: str) -> list[dict[str, Any]]:
     )
     result.append(
         {
-            "story": f"question in the middle of the funding finder ({language})",
+            "story": f"forget me, not confirmed ({language})",
             "steps": [
-                user(texts, "find_funding", "find_funding"),
-                {"action": "funding_form"},
-                {"active_loop": "funding_form"},
-                {"slot_was_set": [{"requested_slot": "applicant_type"}]},
-                user(texts, "ask_programme", "ask_programme"),
-                {"action": "action_answer_programme"},
-                {"action": "funding_form"},
-                {"active_loop": "funding_form"},
+                user(texts, "forget_me", "forget_me"),
+                {"action": "action_ask_forget"},
+                {"slot_was_set": [{"awaiting": "forget"}]},
+                user(texts, "no", "deny"),
+                {"action": "action_cancel_pending"},
+                {"slot_was_set": [{"awaiting": None}]},
             ],
         }
     )
