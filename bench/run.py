@@ -1351,7 +1351,13 @@ def render_speed_section(data: dict[str, Any]) -> list[str]:
         "",
         HEADINGS["speed"],
         "",
-        f"Measured {data['measured_at']}, load average {data['load_average']}.",
+        f"Measured {data['measured_at']}, load average {data['load_average']} (2 cores: "
+        "above 2, other jobs share them and every figure is slower than on an idle "
+        "machine). Each model in a process of its own (`bench/run.py probe <model>`): "
+        "the bench index loaded, the model warmed up, then every dev-set question searched "
+        "twice (hybrid, as served: BM25 + one query embedding on one thread + exact "
+        "vector search + fusion + evidence) and embedded alone. RSS is what a serving "
+        "process (gateway or action server) pays for the search.",
         "",
         render_speed(data),
     ]
@@ -1426,8 +1432,8 @@ def render_quality_section(data: dict[str, Any]) -> list[str]:
             "",
             f"Where the answer has text in the question's language ({gap['with_language']} "
             f"questions) hybrid hit@3 is {_fmt(gap['with_language_hit3'])}; where it has "
-            f"not ({gap['without_language']} questions: calls and events written in fewer "
-            f"languages) it is {_fmt(gap['without_language_hit3'])}. Misses of that kind: "
+            f"not ({gap['without_language']} questions: mostly the 15 languages no record "
+            f"is written in) it is {_fmt(gap['without_language_hit3'])}. Misses of that kind: "
             f"{', '.join(gap['missed_without_language']) or 'none'}.",
         ]
     return lines
