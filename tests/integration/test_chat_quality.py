@@ -6,6 +6,7 @@ The floors are the figures last measured minus a margin (the issue's targets are
 bench/chat.py and docs/benchmarks.md): a regression fails, progress raises the floors.
 """
 
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -36,8 +37,12 @@ def cat() -> Catalogue:
 
 
 @pytest.fixture(scope="module")
-def chat_client(shared_stack: Stack) -> Iterator[httpx.Client]:
-    base = f"http://127.0.0.1:{shared_stack.ports.app}"
+def chat_client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """The shared stack's gateway, or CHAT_QUALITY_URL (a stack already running) if set."""
+    base = os.environ.get("CHAT_QUALITY_URL")
+    if not base:
+        shared_stack: Stack = request.getfixturevalue("shared_stack")
+        base = f"http://127.0.0.1:{shared_stack.ports.app}"
     with httpx.Client(base_url=base, timeout=60) as client:
         yield client
 
