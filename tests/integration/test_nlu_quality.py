@@ -10,10 +10,18 @@ from stack import QUIET_ENV, ROOT, base_env, ensure_model
 
 pytestmark = [pytest.mark.integration, pytest.mark.rasa, pytest.mark.slow]
 
-# Issue 5's targets. Measured 2026-11-24: overall 0.914, lowest language hr 0.875
-# (docs/benchmarks.md, `make bench` section nlu).
-OVERALL_MIN = 0.90
-PER_LANGUAGE_MIN = 0.85
+# Issue 5's target for the seven languages trained since then (measured 2026-12-07 with
+# the e5 featurizer, 7-language data: 0.879-0.909). The other 17 have training data
+# since 2026-12-07 (issue 14) and e5 sentence features (issue 15); their floor is a
+# regression guard below issue 15's 0.80 target, not yet measured on the shipped model.
+TRAINED_LANGUAGES = {"en", "hr", "de", "fr", "it", "es", "pl"}
+EU_LANGUAGES = TRAINED_LANGUAGES | {
+    "bg", "cs", "da", "el", "et", "fi", "ga", "hu", "lt",
+    "lv", "mt", "nl", "pt", "ro", "sk", "sl", "sv",
+}  # fmt: skip
+TRAINED_MIN = 0.85
+NEW_LANGUAGE_MIN = 0.70
+OVERALL_MIN = 0.80
 
 
 def test_held_out_examples_are_not_in_training_data() -> None:
@@ -43,11 +51,11 @@ def test_intent_macro_f1_per_language(tmp_path: Path) -> None:
         env=base_env(QUIET_ENV), check=True, timeout=900,
     )  # fmt: skip
     report = json.loads(out.read_text("utf-8"))
-    assert set(report["languages"]) >= {"en", "hr", "de", "fr", "it", "es", "pl"}
+    assert set(report["languages"]) == EU_LANGUAGES
     assert report["overall"]["macro_f1"] >= OVERALL_MIN, report["overall"]
     low = {
         lang: row["macro_f1"]
         for lang, row in report["languages"].items()
-        if row["macro_f1"] < PER_LANGUAGE_MIN
+        if row["macro_f1"] < (TRAINED_MIN if lang in TRAINED_LANGUAGES else NEW_LANGUAGE_MIN)
     }
-    assert not low, f"languages below {PER_LANGUAGE_MIN}: {low}; errors: {report['errors'][:20]}"
+    assert not low, f"languages below their floor: {low}; errors: {report['errors'][:20]}"
