@@ -24,11 +24,13 @@ from chat_judge import Catalogue, catalogue
 
 pytestmark = [pytest.mark.integration, pytest.mark.rasa, pytest.mark.slow]
 
-# Floors of the fast subset (measured 2026-12-07, see docs/benchmarks.md "Chat answers").
-NAMED_MIN = 0.0
-IN_LANGUAGE_MIN = 0.0
-JOURNEYS_MIN = 0
-EDITOR_NOTES_MAX = 48
+# Floors of the fast subset. Measured 2026-12-07 17:59 UTC with the 16:29 model (docs/benchmarks.md
+# "Chat answers"): named 0.42, in language 0.94, no editor notes, 1 of 6 journeys. Raise them
+# with every run that measures more; the targets are 0.90 / 0.97 / none / 90%.
+NAMED_MIN = 0.35
+IN_LANGUAGE_MIN = 0.85
+JOURNEYS_MIN = 1
+EDITOR_NOTES_MAX = 0
 
 
 @pytest.fixture(scope="module")
