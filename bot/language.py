@@ -88,6 +88,12 @@ def marker_candidates(words: list[str], markers: dict[str, frozenset[str]]) -> l
     return sorted(lang for lang, score in scores.items() if score == top)
 
 
+def marker_hits(words: list[str], markers: dict[str, frozenset[str]], lang: str | None) -> int:
+    """How many words of the message are marker words of `lang`."""
+    forms = markers.get(lang or "", frozenset())
+    return sum(1 for word in words if word in forms or _strip_accents(word) in forms)
+
+
 def detect_by_markers(words: list[str], markers: dict[str, frozenset[str]]) -> str | None:
     """Language whose marker words cover the message best, if unambiguous."""
     candidates = marker_candidates(words, markers)
@@ -126,7 +132,8 @@ def detect_confidently(
     )
     if long_enough:
         by_markers = detect_by_markers(words, load_markers(settings.language_markers_file))
-        if by_markers in settings.detector_blind_languages:
+        blind_hits = marker_hits(words, load_markers(settings.language_markers_file), by_markers)
+        if by_markers in settings.detector_blind_languages and blind_hits >= 2:
             # langdetect knows no Irish or Maltese and reads them as pt/it with confidence.
             return by_markers
         candidates = detector(text)

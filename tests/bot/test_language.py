@@ -123,3 +123,15 @@ def test_irish_and_maltese_questions_are_not_read_as_portuguese_or_italian() -> 
         decide_language("Quale programma finanzia il gemellaggio delle città?", LanguageHints())
         == "it"
     )
+
+
+def test_one_shared_word_does_not_make_a_message_maltese() -> None:
+    """'programm' is German, Estonian and Maltese: one marker word is not enough."""
+    assert (
+        decide_language("Welches Programm fördert Städtepartnerschaften?", LanguageHints()) == "de"
+    )
+    assert (
+        decide_language("Kas programm toetab kodanike osalust meie linnas?", LanguageHints())
+        == "et"
+    )
+    assert decide_language("Kateri program EU financira pobratenje mest?", LanguageHints()) == "sl"
