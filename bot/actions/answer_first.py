@@ -142,7 +142,8 @@ class ActionAnswerFirst(Action):
         language = tracker.get_slot("language") or "en"
         intent = intent_of(tracker)
         text = str((tracker.latest_message or {}).get("text") or "")
-        if intent == "find_funding" and is_finder_brief(text):
+        if intent == "find_funding" and (text.startswith("/") or is_finder_brief(text)):
+            # The "find funding" button of the help and clarify replies asks for the guide;
             # "We are a city in Croatia, 300,000 EUR, climate": a project to match, not a
             # question; the finder takes every answer given and asks only what is missing.
             return [FollowupAction(FINDER_FORM)]

@@ -210,3 +210,8 @@ def test_a_project_brief_goes_to_the_finder_with_its_answers(kb, domain, dispatc
                     "find_funding", hits=[TWINNING])  # fmt: skip
     assert events == [{"event": "followup", "timestamp": None, "name": "funding_form"}]
     assert dispatcher.messages == []
+
+
+def test_the_find_funding_button_opens_the_finder(kb, domain, dispatcher) -> None:
+    events = answer(kb, domain, dispatcher, "/find_funding", "find_funding")
+    assert events == [{"event": "followup", "timestamp": None, "name": "funding_form"}]
