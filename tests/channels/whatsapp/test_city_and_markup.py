@@ -20,7 +20,7 @@ def metadata_of(rasa: RasaRestPeer, wa_id: str) -> list[dict[str, object]]:
 def test_city_is_confirmed_in_the_users_language_and_sent_with_each_message(
     gateway: httpx.Client, graph: GraphApiPeer, rasa: RasaRestPeer
 ) -> None:
-    wa_id = "385911000001"  # a Croatian number: the channel answers in Croatian
+    wa_id = "385911000091"  # a Croatian number of its own: the channel answers in Croatian
     send_text(gateway, wa_id, "city")
     send_text(gateway, wa_id, "City   Rijeka ")
     send_text(gateway, wa_id, "what is on?")
