@@ -19,9 +19,11 @@ EU_LANGUAGES = TRAINED_LANGUAGES | {
     "bg", "cs", "da", "el", "et", "fi", "ga", "hu", "lt",
     "lv", "mt", "nl", "pt", "ro", "sk", "sl", "sv",
 }  # fmt: skip
-TRAINED_MIN = 0.85
-NEW_LANGUAGE_MIN = 0.70
-OVERALL_MIN = 0.80
+# Shipped model, measured 2026-12-07 18:29 (24 languages, e5, 20 epochs): overall 0.863,
+# trained 0.85-0.90, new 0.77 (ga) - 0.92 (pt); floors leave room for run-to-run noise.
+TRAINED_MIN = 0.82
+NEW_LANGUAGE_MIN = 0.72
+OVERALL_MIN = 0.83
 
 
 def test_held_out_examples_are_not_in_training_data() -> None:
