@@ -34,11 +34,21 @@ def coefficients_for(model: str, table: Mapping[str, Sequence[float]]) -> Sequen
     return table.get(model) or table[LEXICAL_ONLY]
 
 
-def confidence(evidence: Evidence | None, coefficients: Sequence[float]) -> float:
-    """Calibrated probability that answering with the hit is useful (0 without evidence)."""
+def confidence(
+    evidence: Evidence | None, coefficients: Sequence[float], dense_only_cap: float = 1.0
+) -> float:
+    """Calibrated probability that answering with the hit is useful (0 without evidence).
+
+    A hit that shares no word with the query (lexical evidence exactly 0 in hybrid mode)
+    rests on the cosine alone, which is high even for letters that form no word: it is
+    capped, so only a recognised question (not a fallback) can be answered from it.
+    """
     if evidence is None:
         return 0.0
-    return calibrated_probability(evidence.features(), coefficients)
+    probability = calibrated_probability(evidence.features(), coefficients)
+    if evidence.lexical == 0.0:
+        return min(probability, dense_only_cap)
+    return probability
 
 
 class RetrieverSearcher:
@@ -73,7 +83,8 @@ class RetrieverSearcher:
             return []
         table = self._bot_settings.confidence_coefficients
         coefficients = coefficients_for(result.model, table)
+        cap = self._bot_settings.dense_only_max_confidence
         return [
-            Found(hit.id, hit.type, confidence(hit.evidence, coefficients), hit.snippet)
+            Found(hit.id, hit.type, confidence(hit.evidence, coefficients, cap), hit.snippet)
             for hit in result.hits
         ]

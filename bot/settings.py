@@ -45,6 +45,9 @@ class BotSettings(BaseSettings):
     # A question the NLU recognised (which programme funds X?) is answered from a hit
     # at least this confident; weaker hits lead to a clarifying question.
     answer_min_confidence: float = 0.35
+    # A hit sharing no word with the question (dense evidence only) stays below the
+    # fallback gate: "qxvz wjkq" is not answered, a recognised question still can be.
+    dense_only_max_confidence: float = 0.55
 
 
 @lru_cache(maxsize=1)
