@@ -46,9 +46,10 @@ from chat_journeys import (  # noqa: E402
     run_journey,
     validate,
 )
-from chat_judge import EU_LANGUAGES, Catalogue, catalogue, judge_reply  # noqa: E402
+from chat_judge import Catalogue, catalogue, judge_reply  # noqa: E402
 
 import stack  # noqa: E402
+from knowledge.languages import EU_LANGUAGES  # noqa: E402
 
 DEVSET = ROOT / "bench" / "chat_devset.yaml"
 RESULTS = ROOT / "var" / "bench"

@@ -18,36 +18,11 @@ from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
+from knowledge.languages import EU_LANGUAGES
 from knowledge.loader import load_knowledge_base
 from knowledge.schema import LocalizedText
 
 ROOT = Path(__file__).resolve().parent.parent
-EU_LANGUAGES = [
-    "bg",
-    "cs",
-    "da",
-    "de",
-    "el",
-    "en",
-    "es",
-    "et",
-    "fi",
-    "fr",
-    "ga",
-    "hr",
-    "hu",
-    "it",
-    "lt",
-    "lv",
-    "mt",
-    "nl",
-    "pl",
-    "pt",
-    "ro",
-    "sk",
-    "sl",
-    "sv",
-]
 NAMED_TYPES = ("programme", "call", "practice", "event")
 
 # A sentence is judged on its own only when it is this long (after stripping names).
