@@ -39,6 +39,9 @@ class KnowledgeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KNOWLEDGE_", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
+    # `python -m indexer validate` warns about records whose last_verified is older
+    # than this many days (docs/knowledge-format.md, Freshness).
+    stale_after_days: int = Field(default=180, gt=0)
 
     # --- search index (built by `python -m indexer build`, read by the retriever) ---
     index_dir: Path = Field(default_factory=default_index_dir)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from knowledge.base import KnowledgeBase, KnowledgeError, RecordLocation
 from knowledge.languages import EU_LANGUAGES
 from knowledge.messages import suggest
-from knowledge.schema import COUNTRY_GROUPS, RECORD_TYPES, Loc, Record, RecordType
+from knowledge.schema import (
+    COUNTRY_GROUPS,
+    RECORD_TYPES,
+    Call,
+    Loc,
+    Record,
+    RecordType,
+    call_status,
+)
 
 
 def _reference_error(
@@ -85,6 +95,100 @@ def check_sources(kb: KnowledgeBase) -> list[KnowledgeError]:
 def check_knowledge_base(kb: KnowledgeBase) -> list[KnowledgeError]:
     """Run every cross-record check (the loader calls this after validation)."""
     return [*check_references(kb), *check_sources(kb)]
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+def _warning(kb: KnowledgeBase, record_id: str, loc: Loc, message: str) -> KnowledgeError:
+    """Locate a warning at the record's field, or name the record if it was built in code."""
+    location = kb.locations.get(record_id)
+    if location is None:
+        return KnowledgeError(Path(record_id), None, None, message)
+    return location.error(loc, message)
+
+
+def check_stale_records(
+    kb: KnowledgeBase, today: dt.date, max_age_days: int
+) -> list[KnowledgeError]:
+    """Warn about records nobody has checked against their source for too long.
+
+    Facts such as deadlines and budgets age; a record whose ``last_verified``
+    is older than ``max_age_days`` should be re-read at its source.
+
+    Args:
+        kb: The knowledge base.
+        today: The reference date (injected so that tests do not read the clock).
+        max_age_days: Age in days above which a record counts as stale.
+
+    Returns:
+        One warning per stale record, oldest first.
+    """
+    cutoff = today - dt.timedelta(days=max_age_days)
+    stale = sorted(
+        (record for record in kb.records() if record.last_verified < cutoff),
+        key=lambda record: (record.last_verified, record.id),
+    )
+    return [
+        _warning(
+            kb,
+            record.id,
+            ("last_verified",),
+            f"{record.id}: last verified {record.last_verified.isoformat()}, "
+            f"{(today - record.last_verified).days} days ago "
+            f"(older than {max_age_days} days): check it against its source",
+        )
+        for record in stale
+    ]
+
+
+def latest_calls(kb: KnowledgeBase) -> dict[str, Call]:
+    """The call of each programme that closes last (ties broken by id, for stable output)."""
+    latest: dict[str, Call] = {}
+    for call in sorted(kb.calls.values(), key=lambda call: (call.closing_date, call.id)):
+        latest[call.programme] = call
+    return latest
+
+
+def _programme_ended(kb: KnowledgeBase, programme_id: str, today: dt.date) -> bool:
+    """A programme whose period ended before this year will have no new call to look for."""
+    programme = kb.programmes.get(programme_id)
+    period = programme.period if programme is not None else None
+    return period is not None and period.end is not None and period.end < today.year
+
+
+def check_closed_programmes(kb: KnowledgeBase, today: dt.date) -> list[KnowledgeError]:
+    """Warn about programmes whose latest call has closed and no newer one is known.
+
+    Such a programme can only be answered with "the last call closed on ...";
+    an editor should look for the next round at the source. Programmes whose
+    period has ended (e.g. Europe for Citizens 2014-2020) are left out.
+
+    Args:
+        kb: The knowledge base.
+        today: The reference date.
+
+    Returns:
+        One warning per programme, located at the programme record.
+    """
+    warnings: list[KnowledgeError] = []
+    for programme_id, call in sorted(latest_calls(kb).items()):
+        if call_status(call, today) != "closed" or _programme_ended(kb, programme_id, today):
+            continue
+        message = (
+            f"{programme_id}: its latest call {call.id} closed on "
+            f"{call.closing_date.isoformat()} and no newer call is known: look for the next round"
+        )
+        warnings.append(_warning(kb, programme_id, (), message))
+    return warnings
+
+
+def check_freshness(kb: KnowledgeBase, today: dt.date, max_age_days: int) -> list[KnowledgeError]:
+    """Every freshness warning: stale records, then programmes without a current call.
+
+    These are warnings, not errors: the data is still valid, only ageing.
+    """
+    return [*check_stale_records(kb, today, max_age_days), *check_closed_programmes(kb, today)]
 
 
 # --------------------------------------------------------------------------- coverage

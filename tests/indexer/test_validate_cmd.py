@@ -45,7 +45,7 @@ def test_valid_fixture_json_has_documented_keys_and_counts(
 ) -> None:
     code, report = run_json(base, capsys)
     assert code == 0
-    assert list(report) == ["records", "languages", "countries", "glossary", "errors"]
+    assert list(report) == ["records", "languages", "countries", "glossary", "errors", "warnings"]
     assert report["records"] == {
         "programme": 2,
         "call": 1,
