@@ -98,18 +98,12 @@ class ChannelSettings(BaseSettings):
 
     # --- end Telegram --------------------------------------------------------------------
 
-    # --- Admin API and dashboard (channels/api/admin.py, channels/static/admin) ----------
-    # APP_ADMIN_TOKEN: the bearer token of /admin/api/*. Unset = the admin API is disabled
-    # (every admin route answers 401 `admin_disabled`); at least 24 characters when set.
-    admin_token: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _check_admin_token(self) -> Self:
-        """A short admin token could be guessed: refuse it before anything starts."""
-        token = self.admin_token
-        if token is not None and len(token.get_secret_value().strip()) < ADMIN_TOKEN_MIN_CHARS:
-            raise ValueError(f"APP_ADMIN_TOKEN needs at least {ADMIN_TOKEN_MIN_CHARS} characters")
-        return self
+    # --- Admin API and dashboard (channels/api/admin.py, auth.py, operators.py) ---------
+    # Operators sign in with their own accounts (`python -m participation create-admin`);
+    # machines use scoped client tokens (`create-client`). The session cookie is Secure
+    # when the request came over HTTPS ("auto", right behind a proxy that sets
+    # X-Forwarded-Proto with uvicorn --proxy-headers), or always / never.
+    admin_cookie_secure: Literal["auto", "always", "never"] = "auto"
 
     # --- end admin -----------------------------------------------------------------------
 
@@ -124,13 +118,24 @@ class ChannelSettings(BaseSettings):
     purge_interval_hours: float = Field(default=24.0, gt=0)
     # --- end reminders -------------------------------------------------------------------
 
+    # --- Refreshing the imported calls (channels/refresh.py, docs/ftportal.md) ----------
+    # An in-process scheduler runs `python -m indexer import-calls` and then
+    # `python -m indexer build` (incremental) every interval; the search swaps the new
+    # index in by itself. A failed run (offline, portal down) keeps the last import and
+    # index. `false` turns the job off (tests set APP_REFRESH_ENABLED=false).
+    refresh_enabled: bool = True
+    refresh_interval_hours: float = Field(default=24.0, gt=0)
+    # The first run waits this long after start-up, so a start is never slowed down.
+    refresh_start_delay_seconds: float = Field(default=300.0, ge=0)
+    # Each of the two commands is stopped after this long.
+    refresh_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # --- end refresh ---------------------------------------------------------------------
+
 
 # Telegram: BotFather tokens are `<bot id>:<35 characters>`; Telegram accepts secrets of
 # 1-256 such characters, we ask for at least 16 so that they cannot be guessed.
 _TELEGRAM_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]{20,}")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
-# Admin bearer tokens: long enough that guessing is hopeless (`openssl rand -hex 32`).
-ADMIN_TOKEN_MIN_CHARS = 24
 
 
 @lru_cache(maxsize=1)

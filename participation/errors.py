@@ -68,3 +68,41 @@ class DatabaseBusyError(ParticipationError):
     """
 
     code: ClassVar[str] = "database_busy"
+
+
+class LoginFailedError(ParticipationError):
+    """Unknown user, wrong password or a disabled account (deliberately not told apart)."""
+
+    code: ClassVar[str] = "login_failed"
+
+
+class LoginRateLimitedError(ParticipationError):
+    """Too many failed sign-ins for this user or address; try again later."""
+
+    code: ClassVar[str] = "login_rate_limited"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many failed sign-ins; retry in {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ConflictError(ParticipationError):
+    """The ticket is in a state that forbids the change (closed, claimed by someone else)."""
+
+    code: ClassVar[str] = "conflict"
+
+    def __init__(self, what: str, state: str) -> None:
+        super().__init__(f"{what} is {state}")
+        self.what = what
+        self.state = state
+
+
+class OutOfScopeError(ParticipationError):
+    """The ticket or proposal belongs to a city, language or topic the caller does not serve."""
+
+    code: ClassVar[str] = "out_of_scope"
+
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"{what} {key!r} is not in the caller's cities, languages or topics")
+        self.what = what
+        self.key = key

@@ -56,6 +56,9 @@ REFERENCE_LENGTH = 24
 TOKEN_LENGTH = 64
 RECORD_ID_LENGTH = 200
 EMAIL_LENGTH = 320
+USERNAME_LENGTH = 64
+HASH_LENGTH = 255
+ADDRESS_LENGTH = 64
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -219,6 +222,12 @@ class Ticket(Base):
     reply_by: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The operator who has the conversation (claimed it or had it transferred to them).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operators.id", ondelete="SET NULL"), index=True
+    )
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
 
 
 class Question(Base):
@@ -252,3 +261,91 @@ class Feedback(Base):
     rating: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class Operator(Base):
+    """A person who signs in to the dashboard: roles and the places they serve.
+
+    ``cities`` is required for every role but admin (``*`` = every city);
+    empty ``languages`` or ``topics`` mean no restriction on that axis.
+    """
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    cities: Mapped[list[str]] = mapped_column(JSON)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool]
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class OperatorSession(Base):
+    """A signed-in browser; only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "operator_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_LENGTH), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(TOKEN_LENGTH))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class ApiClient(Base):
+    """A machine client of the admin API: a named, scoped, revocable token (hashed)."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(TOKEN_LENGTH), unique=True)
+    scope: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, counted by the rate limit (old rows are purged)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index(None, "username", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH))
+    address: Mapped[str] = mapped_column(String(ADDRESS_LENGTH))
+    succeeded: Mapped[bool]
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to which target, and when (kept; never edited)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(USERNAME_LENGTH + CODE_LENGTH))
+    action: Mapped[str] = mapped_column(String(CODE_LENGTH * 2))
+    target: Mapped[str | None] = mapped_column(String(RECORD_ID_LENGTH))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TicketMessage(Base):
+    """One message of a handed-over conversation: the user's or an operator's."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (CheckConstraint("author IN ('user', 'operator')", name="author"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

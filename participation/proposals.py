@@ -9,11 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from participation.core import ServiceCore, next_reference, optional_text, required_text
-from participation.errors import InvalidInputError, NotFoundError, ProposalTooLongError
+from participation.audit import AuditMixin
+from participation.core import next_reference, optional_text, required_text
+from participation.errors import (
+    InvalidInputError,
+    NotFoundError,
+    OutOfScopeError,
+    ProposalTooLongError,
+)
 from participation.models import Proposal
 from participation.types import (
     PROPOSAL_STATUSES,
+    Principal,
     ProposalReceipt,
     ProposalStatus,
     ProposalView,
@@ -43,7 +50,7 @@ def _proposal_receipt(row: Proposal, created: bool) -> ProposalReceipt:
     return ProposalReceipt(row.reference, row.status, created, row.created_at)
 
 
-class ProposalsMixin(ServiceCore):
+class ProposalsMixin(AuditMixin):
     """Citizens' proposals: submission with idempotency, status and moderation."""
 
     def submit_proposal(
@@ -126,23 +133,42 @@ class ProposalsMixin(ServiceCore):
             return _proposal_view(row)
 
     def list_proposals(
-        self, status: ProposalStatus | None = None, limit: int = 100
+        self,
+        status: ProposalStatus | None = None,
+        limit: int = 100,
+        principal: Principal | None = None,
     ) -> list[ProposalView]:
-        """Proposals for moderators, oldest first (the queue order)."""
-        query = select(Proposal).order_by(Proposal.created_at, Proposal.id).limit(limit)
+        """Proposals for moderators, oldest first (the queue order).
+
+        With ``principal``, only the proposals of the cities and languages they serve.
+        """
+        query = select(Proposal).order_by(Proposal.created_at, Proposal.id)
         if status is not None:
             query = query.where(Proposal.status == status)
         with self._read() as session:
-            return [_proposal_view(row) for row in session.scalars(query)]
+            rows = (
+                row
+                for row in session.scalars(query)
+                if principal is None or principal.serves(row.city, row.language, None)
+            )
+            return [_proposal_view(row) for row, _ in zip(rows, range(limit), strict=False)]
 
     def moderate(
-        self, reference: str, status: ProposalStatus, reason: str | None = None
+        self,
+        reference: str,
+        status: ProposalStatus,
+        reason: str | None = None,
+        principal: Principal | None = None,
     ) -> ProposalView:
         """Publish, reject (with a reason) or reset a proposal to pending.
+
+        With ``principal`` the proposal must be of a city and language they serve, and
+        the decision goes to the audit log in the same transaction.
 
         Raises:
             InvalidInputError: Unknown status, or a rejection without a reason.
             NotFoundError: No proposal has this reference.
+            OutOfScopeError: The principal does not serve the proposal's city or language.
         """
         if status not in PROPOSAL_STATUSES:
             raise InvalidInputError("status")
@@ -155,6 +181,10 @@ class ProposalsMixin(ServiceCore):
             ).one_or_none()
             if row is None:
                 raise NotFoundError("proposal", reference)
+            if principal is not None:
+                if not principal.serves(row.city, row.language, None):
+                    raise OutOfScopeError("proposal", row.reference)
+                self._audit(session, principal.actor, "moderate", row.reference, {"status": status})
             row.status = status
             row.reason = reason
             row.moderated_at = self._now()

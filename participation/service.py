@@ -6,11 +6,12 @@ are frozen dataclasses from :mod:`participation.types`; expected failures raise
 errors from :mod:`participation.errors`. The schema is migrated on first use.
 
 The methods live in one module per concern (proposals, reminders, tickets,
-analytics, user data); this class only puts them together.
+analytics, user data, accounts); this class only puts them together.
 """
 
 from __future__ import annotations
 
+from participation.accounts import AccountsMixin
 from participation.analytics import AnalyticsMixin
 from participation.core import KnowledgeSource, utc_now
 from participation.proposals import ProposalsMixin
@@ -22,9 +23,9 @@ __all__ = ["KnowledgeSource", "ParticipationService", "utc_now"]
 
 
 class ParticipationService(
-    ProposalsMixin, RemindersMixin, TicketsMixin, AnalyticsMixin, UserDataMixin
+    ProposalsMixin, RemindersMixin, TicketsMixin, AnalyticsMixin, UserDataMixin, AccountsMixin
 ):
-    """Proposals, subscriptions and reminders, tickets, analytics and privacy requests.
+    """Proposals, reminders, tickets, analytics, privacy requests and operator accounts.
 
     Construct with ``ParticipationService(settings=None, *, engine=None, kb=None,
     clock=None)`` (see :class:`participation.core.ServiceCore`); nothing connects

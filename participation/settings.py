@@ -73,6 +73,17 @@ class ParticipationSettings(BaseSettings):
     default_office_to: str = "17:00"
     default_office_timezone: str = "Europe/Brussels"
 
+    # --- operator accounts (participation/accounts.py) ---
+    # A session ends after this much inactivity, and in any case after session_max_hours.
+    session_idle_minutes: int = Field(default=60, gt=0)
+    session_max_hours: int = Field(default=12, gt=0)
+    # Sign-in rate limit: failures per user name, and per client address, in the window.
+    login_max_failures: int = Field(default=5, gt=0)
+    login_max_failures_per_address: int = Field(default=20, gt=0)
+    login_window_seconds: int = Field(default=900, gt=0)
+    password_min_chars: int = Field(default=12, ge=8)
+    operator_reply_max_chars: int = Field(default=4000, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> ParticipationSettings:

@@ -5,20 +5,43 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from participation import routing
-from participation.core import ServiceCore, next_reference, optional_text, required_text
-from participation.errors import InvalidInputError, NotFoundError
-from participation.models import Ticket
-from participation.types import TICKET_STATUSES, TicketReceipt, TicketStatus, TicketView, channel_of
+from participation.accounts import operator_principal
+from participation.audit import AuditMixin
+from participation.core import next_reference, optional_text, required_text
+from participation.errors import ConflictError, InvalidInputError, NotFoundError, OutOfScopeError
+from participation.models import Operator, Ticket, TicketMessage
+from participation.privacy import mask_personal_data
+from participation.types import (
+    TICKET_OUTCOMES,
+    TICKET_STATUSES,
+    Principal,
+    TicketMessageView,
+    TicketReceipt,
+    TicketStatus,
+    TicketView,
+    channel_of,
+)
 
 logger = logging.getLogger(__name__)
 
 TICKET_PREFIX: Final[str] = "HT"
 
 
-def _ticket_view(row: Ticket) -> TicketView:
+def _serves(principal: Principal, row: Ticket) -> bool:
+    return principal.serves(row.city, row.language, row.topic)
+
+
+def _message_view(row: TicketMessage, operator: str | None) -> TicketMessageView:
+    return TicketMessageView(
+        id=row.id, author=row.author, operator=operator, text=row.text, created_at=row.created_at
+    )
+
+
+def _ticket_view(row: Ticket, assignee: str | None = None) -> TicketView:
     return TicketView(
         reference=row.reference,
         status=row.status,
@@ -32,10 +55,14 @@ def _ticket_view(row: Ticket) -> TicketView:
         reply_by=row.reply_by,
         created_at=row.created_at,
         closed_at=row.closed_at,
+        channel=row.channel,
+        assignee=assignee,
+        claimed_at=row.claimed_at,
+        outcome=row.outcome,
     )
 
 
-class TicketsMixin(ServiceCore):
+class TicketsMixin(AuditMixin):
     """Handoff tickets routed to knowledge-base contacts."""
 
     def open_ticket(
@@ -100,30 +127,204 @@ class TicketsMixin(ServiceCore):
             created_at=now,
         )
 
-    def list_tickets(self, status: TicketStatus | None = None) -> list[TicketView]:
-        """Tickets for staff, oldest first."""
+    def list_tickets(
+        self, status: TicketStatus | None = None, principal: Principal | None = None
+    ) -> list[TicketView]:
+        """Tickets for staff, oldest first; with ``principal`` only those they serve."""
         query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
         if status is not None:
             if status not in TICKET_STATUSES:
                 raise InvalidInputError("status")
             query = query.where(Ticket.status == status)
         with self._read() as session:
-            return [_ticket_view(row) for row in session.scalars(query)]
+            return [
+                self._ticket_view(session, row)
+                for row in session.scalars(query)
+                if principal is None or _serves(principal, row)
+            ]
 
-    def close_ticket(self, reference: str) -> TicketView:
-        """Close a ticket (closing twice keeps the first closing time).
+    def _ticket_view(self, session: Session, row: Ticket) -> TicketView:
+        assignee = session.get(Operator, row.assignee_id) if row.assignee_id else None
+        return _ticket_view(row, assignee.username if assignee else None)
+
+    def _ticket_row(self, session: Session, reference: str, principal: Principal | None) -> Ticket:
+        row = session.scalars(
+            select(Ticket).where(Ticket.reference == reference.strip().upper())
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError("ticket", reference)
+        if principal is not None and not _serves(principal, row):
+            raise OutOfScopeError("ticket", row.reference)
+        return row
+
+    def get_ticket(self, reference: str, principal: Principal | None = None) -> TicketView:
+        """One ticket. Raises NotFoundError, or OutOfScopeError when not the principal's."""
+        with self._read() as session:
+            return self._ticket_view(session, self._ticket_row(session, reference, principal))
+
+    def close_ticket(
+        self, reference: str, principal: Principal | None = None, outcome: str | None = None
+    ) -> TicketView:
+        """Close a ticket (closing twice keeps the first closing time and outcome).
 
         Raises:
             NotFoundError: No ticket has this reference.
+            OutOfScopeError: Not a ticket the principal serves.
+            InvalidInputError: Unknown outcome.
         """
+        if outcome is not None and outcome not in TICKET_OUTCOMES:
+            raise InvalidInputError("outcome", f"use {', '.join(TICKET_OUTCOMES)}")
         with self._write() as session:
-            row = session.scalars(
-                select(Ticket).where(Ticket.reference == reference.strip().upper())
-            ).one_or_none()
-            if row is None:
-                raise NotFoundError("ticket", reference)
+            row = self._ticket_row(session, reference, principal)
             if row.status != "closed":
                 row.status = "closed"
                 row.closed_at = self._now()
+                row.outcome = outcome
+                if principal is not None:
+                    detail = {"outcome": outcome}
+                    self._audit(session, principal.actor, "ticket_close", row.reference, detail)
                 session.flush()
-            return _ticket_view(row)
+            return self._ticket_view(session, row)
+
+    def claim_ticket(self, reference: str, principal: Principal) -> TicketView:
+        """Take a waiting conversation; of two operators claiming at once, one wins.
+
+        The claim is one conditional UPDATE (open and unassigned), so the database
+        decides the race; claiming one's own ticket again changes nothing.
+
+        Raises:
+            NotFoundError, OutOfScopeError: As for :meth:`get_ticket`.
+            ConflictError: Closed, or already claimed by another operator.
+        """
+        if principal.operator_id is None:
+            raise InvalidInputError("operator", "only a signed-in operator can claim")
+        with self._write() as session:
+            row = self._ticket_row(session, reference, principal)
+            if row.status == "closed":
+                raise ConflictError("ticket", "closed")
+            if row.assignee_id != principal.operator_id:
+                claimed = session.execute(
+                    update(Ticket)
+                    .where(
+                        Ticket.id == row.id,
+                        Ticket.status == "open",
+                        Ticket.assignee_id.is_(None),
+                    )
+                    .values(assignee_id=principal.operator_id, claimed_at=self._now())
+                    .execution_options(synchronize_session=False)
+                )
+                if not claimed.rowcount:
+                    raise ConflictError("ticket", "claimed")
+                self._audit(session, principal.actor, "ticket_claim", row.reference)
+                session.refresh(row)
+            return self._ticket_view(session, row)
+
+    def transfer_ticket(
+        self,
+        reference: str,
+        principal: Principal,
+        *,
+        city: str | None = None,
+        operator: str | None = None,
+    ) -> TicketView:
+        """Hand a conversation to another city (unassigned there) or to another operator.
+
+        Raises:
+            NotFoundError: No such ticket or operator.
+            OutOfScopeError: Not a ticket the principal serves.
+            InvalidInputError: Neither target given, or the operator cannot serve it.
+            ConflictError: The ticket is closed.
+        """
+        city, operator = optional_text(city), optional_text(operator)
+        if city is None and operator is None:
+            raise InvalidInputError("target", "give a city or an operator")
+        with self._write() as session:
+            row = self._ticket_row(session, reference, principal)
+            if row.status == "closed":
+                raise ConflictError("ticket", "closed")
+            if city is not None:
+                row.city = city
+                row.assignee_id, row.claimed_at = None, None
+            if operator is not None:
+                target = session.scalars(
+                    select(Operator).where(Operator.username == operator.casefold())
+                ).one_or_none()
+                if target is None:
+                    raise NotFoundError("operator", operator)
+                if not target.active or not _serves(operator_principal(target), row):
+                    raise InvalidInputError("operator", "does not serve this conversation")
+                row.assignee_id, row.claimed_at = target.id, self._now()
+            detail = {"city": city, "operator": operator}
+            self._audit(session, principal.actor, "ticket_transfer", row.reference, detail)
+            session.flush()
+            return self._ticket_view(session, row)
+
+    def add_ticket_message(
+        self, reference: str, text: str, principal: Principal | None = None
+    ) -> TicketMessageView:
+        """Add a message: an operator's reply (with ``principal``) or the user's own turn.
+
+        The user's text is stored masked, like analytics questions; an operator may
+        reply only to a conversation they hold.
+
+        Raises:
+            NotFoundError, OutOfScopeError: As for :meth:`get_ticket`.
+            InvalidInputError: Empty or too long text.
+            ConflictError: Closed, or held by someone else (or nobody).
+        """
+        text = required_text("text", text)
+        if len(text) > self._settings.operator_reply_max_chars:
+            raise InvalidInputError("text", f"at most {self._settings.operator_reply_max_chars}")
+        with self._write() as session:
+            row = self._ticket_row(session, reference, principal)
+            if row.status == "closed":
+                raise ConflictError("ticket", "closed")
+            if principal is not None and row.assignee_id != principal.operator_id:
+                raise ConflictError("ticket", "claimed" if row.assignee_id else "unclaimed")
+            message = TicketMessage(
+                ticket_id=row.id,
+                author="user" if principal is None else "operator",
+                operator_id=principal.operator_id if principal else None,
+                text=mask_personal_data(text) if principal is None else text,
+                created_at=self._now(),
+            )
+            session.add(message)
+            if principal is not None:
+                self._audit(session, principal.actor, "ticket_reply", row.reference)
+            session.flush()
+            return _message_view(message, principal.actor if principal else None)
+
+    def ticket_messages(
+        self, reference: str, principal: Principal | None = None, after_id: int = 0
+    ) -> list[TicketMessageView]:
+        """Messages of a conversation after ``after_id``, oldest first (for catching up)."""
+        with self._read() as session:
+            row = self._ticket_row(session, reference, principal)
+            found = session.execute(
+                select(TicketMessage, Operator.username)
+                .outerjoin(Operator, Operator.id == TicketMessage.operator_id)
+                .where(TicketMessage.ticket_id == row.id, TicketMessage.id > after_id)
+                .order_by(TicketMessage.id)
+            )
+            return [
+                _message_view(message, f"operator:{name}" if name else None)
+                for message, name in found
+            ]
+
+    def held_ticket(self, user_id: str) -> str | None:
+        """Reference of the user's open ticket that an operator holds, if any.
+
+        While there is one, the gateway keeps the bot silent for this user.
+        """
+        with self._read() as session:
+            reference: str | None = session.scalars(
+                select(Ticket.reference)
+                .where(
+                    Ticket.user_id == user_id,
+                    Ticket.status == "open",
+                    Ticket.assignee_id.is_not(None),
+                )
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            ).first()
+            return reference

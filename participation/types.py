@@ -16,6 +16,9 @@ SubjectType: TypeAlias = Literal["call", "event"]
 ReminderStatus: TypeAlias = Literal["pending", "claimed", "sent", "failed"]
 TicketStatus: TypeAlias = Literal["open", "closed"]
 TableName: TypeAlias = Literal["proposals", "tickets", "subscriptions", "questions", "feedback"]
+Role: TypeAlias = Literal["admin", "operator", "moderator", "editor"]
+ClientScope: TypeAlias = Literal["reports", "admin"]
+TicketOutcome: TypeAlias = Literal["answered", "referred", "no_reply", "spam", "other"]
 Rating: TypeAlias = Literal[1, -1]
 
 PROPOSAL_STATUSES: Final[tuple[str, ...]] = get_args(ProposalStatus)
@@ -23,6 +26,10 @@ SUBSCRIPTION_KINDS: Final[tuple[str, ...]] = get_args(SubscriptionKind)
 REMINDER_STATUSES: Final[tuple[str, ...]] = get_args(ReminderStatus)
 TICKET_STATUSES: Final[tuple[str, ...]] = get_args(TicketStatus)
 TABLE_NAMES: Final[tuple[str, ...]] = get_args(TableName)
+ROLES: Final[tuple[str, ...]] = get_args(Role)
+CLIENT_SCOPES: Final[tuple[str, ...]] = get_args(ClientScope)
+TICKET_OUTCOMES: Final[tuple[str, ...]] = get_args(TicketOutcome)
+ANY_CITY: Final[str] = "*"
 
 
 def channel_of(user_id: str) -> str:
@@ -144,6 +151,88 @@ class TicketView:
     reply_by: dt.datetime
     created_at: dt.datetime
     closed_at: dt.datetime | None
+    channel: str = "api"
+    assignee: str | None = None
+    claimed_at: dt.datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketMessageView:
+    """One message of a handed-over conversation (the user's text is masked)."""
+
+    id: int
+    author: str
+    operator: str | None
+    text: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OperatorView:
+    """An operator account as admins see it (never the password hash)."""
+
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    cities: tuple[str, ...]
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+    active: bool
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a request: a signed-in operator or a machine client, and what they serve.
+
+    ``actor`` names them in the audit log (``operator:ana``, ``client:nightly-export``).
+    """
+
+    actor: str
+    roles: frozenset[str]
+    cities: frozenset[str]
+    languages: frozenset[str]
+    topics: frozenset[str]
+    operator_id: int | None = None
+    csrf_token: str | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        """Whether any of ``roles`` is granted (admins hold every role)."""
+        return "admin" in self.roles or any(role in self.roles for role in roles)
+
+    def serves(self, city: str | None, language: str | None, topic: str | None) -> bool:
+        """Whether a conversation or proposal of this city, language and topic is theirs."""
+        if "admin" in self.roles:
+            return True
+        city_ok = ANY_CITY in self.cities or (
+            city is not None and city.strip().casefold() in self.cities
+        )
+        language_ok = not self.languages or (language or "") in self.languages
+        topic_ok = not self.topics or topic is None or topic in self.topics
+        return city_ok and language_ok and topic_ok
+
+
+@dataclass(frozen=True)
+class SessionGrant:
+    """A new sign-in: the cookie value (shown once, stored hashed) and its CSRF token."""
+
+    token: str
+    csrf_token: str
+    expires_at: dt.datetime
+    operator: OperatorView
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One entry of the audit log."""
+
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str | None
+    detail: Mapping[str, object]
 
 
 @dataclass(frozen=True)

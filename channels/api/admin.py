@@ -1,40 +1,48 @@
 """The admin API (`/admin/api/...`) and the dashboard page (`/admin`).
 
-Every `/admin/api` route needs `Authorization: Bearer <APP_ADMIN_TOKEN>`; without the
-right token it answers 401 before reading anything else of the request. With
-`APP_ADMIN_TOKEN` unset the admin API is disabled: every route answers 401
-`admin_disabled`. The page itself is a static shell with no data (the admin types the
-token into it), so it is served without a token.
+Every `/admin/api` route but the sign-in needs a signed-in operator (session cookie,
+plus `X-CSRF-Token` on state-changing requests) or a scoped client token
+(`Authorization: Bearer ...`); without one it answers 401 before reading anything
+else of the request (channels/api/auth.py). Roles decide the rest: moderators see the
+proposals, operators the inbox (channels/api/operators.py), editors the reports, of
+their own cities only; admins everything, including accounts and the audit log. The
+page itself is a static shell with no data, so it is served without a session.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
+from channels.api import operators
+from channels.api.auth import (
+    PrincipalDep,
+    login_router,
+    out_of_scope,
+    request_language,
+    require_principal,
+    require_role,
+    session_router,
+)
 from channels.api.deps import ParticipationDep, SettingsDep
 from channels.api.storage import call_store
-from channels.errors import ApiError, language_from_headers
+from channels.errors import ApiError
 from channels.schemas import ErrorResponse
-from participation.errors import InvalidInputError, NotFoundError
+from participation.errors import InvalidInputError, NotFoundError, OutOfScopeError
 from participation.types import (
     PROPOSAL_STATUSES,
     TABLE_NAMES,
-    TICKET_STATUSES,
     CsvValue,
     ProposalStatus,
     ProposalView,
     TableName,
-    TicketStatus,
-    TicketView,
 )
 
 API_PREFIX = "/admin/api"
@@ -48,34 +56,22 @@ MODERATION_STATUSES = ("published", "rejected")
 
 
 def _language(request: Request) -> str:
-    default: str = request.app.state.settings.default_language
-    return language_from_headers(request, default=default)
-
-
-def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """401 unless the request carries the configured admin token (constant-time check)."""
-    language = _language(request)
-    challenge = {"WWW-Authenticate": 'Bearer realm="admin"'}
-    expected = request.app.state.settings.admin_token
-    if expected is None:
-        raise ApiError(401, "admin_disabled", language, headers=challenge)
-    scheme, _, token = (authorization or "").partition(" ")
-    given = token.strip().encode("utf-8")
-    if scheme.lower() != "bearer" or not secrets.compare_digest(
-        given, expected.get_secret_value().encode("utf-8")
-    ):
-        raise ApiError(401, "admin_unauthorized", language, headers=challenge)
+    return request_language(request)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong token, or admin disabled"},
+    401: {"model": ErrorResponse, "description": "Not signed in, or an unknown client token"},
+    403: {"model": ErrorResponse, "description": "Missing CSRF token, role or city"},
     503: {"model": ErrorResponse, "description": "Storage unavailable; retry"},
 }
 
 router = APIRouter(
-    prefix=API_PREFIX, tags=["admin"], dependencies=[Depends(require_admin)], responses=_ERRORS
+    prefix=API_PREFIX, tags=["admin"], dependencies=[Depends(require_principal)], responses=_ERRORS
 )
 page_router = APIRouter(tags=["admin"])
+ModeratorRole = Depends(require_role("moderator"))
+ReportsRole = Depends(require_role("editor", "reports"))
+ExportRole = Depends(require_role("reports"))
 
 
 @page_router.get("/admin", include_in_schema=False)
@@ -98,12 +94,6 @@ class ModerationRequest(BaseModel):
 
     status: str = Field(description="`published` or `rejected`.")
     reason: str | None = Field(default=None, max_length=1000)
-
-
-class TicketList(BaseModel):
-    """Handoff tickets, oldest first (the order to answer them in)."""
-
-    tickets: list[TicketView]
 
 
 class SubscriptionCount(BaseModel):
@@ -192,19 +182,25 @@ def to_csv(header: tuple[str, ...], rows: list[tuple[CsvValue, ...]]) -> str:
 # --- routes ------------------------------------------------------------------------------
 
 
-@router.get("/proposals", response_model=ProposalList)
+@router.get("/proposals", response_model=ProposalList, dependencies=[ModeratorRole])
 async def list_proposals(
     request: Request,
     settings: SettingsDep,
     participation: ParticipationDep,
+    principal: PrincipalDep,
     status: Annotated[str | None, Query(description="pending, published or rejected")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> ProposalList:
-    """Citizens' proposals, optionally of one status (moderation queue: `pending`)."""
+    """Proposals of the caller's cities, optionally of one status (queue: `pending`)."""
     language = _language(request)
     wanted: ProposalStatus | None = _status(status, PROPOSAL_STATUSES, language)  # type: ignore[assignment]
     found = await call_store(
-        language, settings.retry_after_seconds, participation.list_proposals, wanted, limit
+        language,
+        settings.retry_after_seconds,
+        participation.list_proposals,
+        wanted,
+        limit,
+        principal,
     )
     return ProposalList(proposals=found)
 
@@ -213,6 +209,7 @@ async def list_proposals(
     "/proposals/{reference}/moderation",
     response_model=ProposalView,
     responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    dependencies=[ModeratorRole],
 )
 async def moderate_proposal(
     reference: str,
@@ -220,6 +217,7 @@ async def moderate_proposal(
     request: Request,
     settings: SettingsDep,
     participation: ParticipationDep,
+    principal: PrincipalDep,
 ) -> ProposalView:
     """Publish or reject (with a reason) one proposal."""
     language = _language(request)
@@ -238,7 +236,10 @@ async def moderate_proposal(
             reference,
             status,
             reason,
+            principal,
         )
+    except OutOfScopeError as exc:
+        raise out_of_scope(request, exc) from exc
     except NotFoundError as exc:
         values = {"reference": reference[:40]}
         raise ApiError(404, "proposal_not_found", language, values=values) from exc
@@ -246,42 +247,7 @@ async def moderate_proposal(
         raise ApiError(422, "invalid_input", language, values={"field": exc.field}) from exc
 
 
-@router.get("/tickets", response_model=TicketList)
-async def list_tickets(
-    request: Request,
-    settings: SettingsDep,
-    participation: ParticipationDep,
-    status: Annotated[str | None, Query(description="open or closed")] = None,
-) -> TicketList:
-    """Handoff tickets, optionally only `open` or `closed` ones."""
-    language = _language(request)
-    wanted: TicketStatus | None = _status(status, TICKET_STATUSES, language)  # type: ignore[assignment]
-    found = await call_store(
-        language, settings.retry_after_seconds, participation.list_tickets, wanted
-    )
-    return TicketList(tickets=found)
-
-
-@router.post(
-    "/tickets/{reference}/close",
-    response_model=TicketView,
-    responses={404: {"model": ErrorResponse}},
-)
-async def close_ticket(
-    reference: str, request: Request, settings: SettingsDep, participation: ParticipationDep
-) -> TicketView:
-    """Close a ticket once a person has answered it."""
-    language = _language(request)
-    try:
-        return await call_store(
-            language, settings.retry_after_seconds, participation.close_ticket, reference
-        )
-    except NotFoundError as exc:
-        values = {"reference": reference[:40]}
-        raise ApiError(404, "ticket_not_found", language, values=values) from exc
-
-
-@router.get("/subscriptions", response_model=SubscriptionCount)
+@router.get("/subscriptions", response_model=SubscriptionCount, dependencies=[ReportsRole])
 async def subscriptions(
     request: Request, settings: SettingsDep, participation: ParticipationDep
 ) -> SubscriptionCount:
@@ -291,7 +257,7 @@ async def subscriptions(
     return SubscriptionCount(count=stats.subscriptions, by_kind=dict(stats.subscriptions_by_kind))
 
 
-@router.get("/stats", response_model=StatsResponse)
+@router.get("/stats", response_model=StatsResponse, dependencies=[ReportsRole])
 async def stats(
     request: Request,
     settings: SettingsDep,
@@ -321,7 +287,7 @@ async def stats(
     )
 
 
-@router.get("/content-gaps", response_model=ContentGapsResponse)
+@router.get("/content-gaps", response_model=ContentGapsResponse, dependencies=[ReportsRole])
 async def content_gaps(
     request: Request,
     settings: SettingsDep,
@@ -353,11 +319,16 @@ async def content_gaps(
     "/export/{table}.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, 404: {"model": ErrorResponse}},
+    dependencies=[ExportRole],
 )
 async def export_table(
-    table: str, request: Request, settings: SettingsDep, participation: ParticipationDep
+    table: str,
+    request: Request,
+    settings: SettingsDep,
+    participation: ParticipationDep,
+    principal: PrincipalDep,
 ) -> Response:
-    """One table as CSV (proposals, tickets, subscriptions, questions, feedback)."""
+    """One table of every city as CSV (admins and `reports` clients only; audited)."""
     language = _language(request)
     if table not in TABLE_NAMES:
         values = {"name": table[:32], "allowed": ", ".join(TABLE_NAMES)}
@@ -366,5 +337,20 @@ async def export_table(
     header, rows = await call_store(
         language, settings.retry_after_seconds, participation.table_rows, name
     )
+    await call_store(
+        language,
+        settings.retry_after_seconds,
+        participation.record_action,
+        principal.actor,
+        "export",
+        table,
+    )
     disposition = {"Content-Disposition": f'attachment; filename="{table}.csv"'}
     return Response(to_csv(header, rows), media_type=CSV_MEDIA_TYPE, headers=disposition)
+
+
+# The inbox and account routes share this router's prefix and its authentication; the
+# sign-in route needs none, so it hangs off the page router.
+router.include_router(operators.router)
+router.include_router(session_router)
+page_router.include_router(login_router)
