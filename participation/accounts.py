@@ -47,15 +47,15 @@ TOKEN_BYTES: Final[int] = 32
 MAX_ADDRESS_CHARS: Final[int] = 64
 
 
-@lru_cache(maxsize=1)
-def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
     """A hash to verify against when the user does not exist (equal timing)."""
-    return _hasher().hash(secrets.token_urlsafe(16))
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_token(token: str) -> str:
@@ -100,6 +100,12 @@ def operator_principal(row: Operator, csrf_token: str | None = None) -> Principa
 class AccountsMixin(AuditMixin):
     """Operators, their sessions and the machine clients of the admin API."""
 
+    def _hasher(self) -> PasswordHasher:
+        settings = self._settings
+        return _hasher_for(
+            settings.password_time_cost, settings.password_memory_kib, settings.password_parallelism
+        )
+
     # --- accounts ------------------------------------------------------------------------
 
     def _check_password(self, password: str) -> None:
@@ -138,7 +144,7 @@ class AccountsMixin(AuditMixin):
             raise InvalidInputError("username", "2-64 of a-z 0-9 . _ @ -")
         self._check_password(password)
         role_list, city_list = self._scope_fields(roles, cities)
-        password_hash = _hasher().hash(password)
+        password_hash = self._hasher().hash(password)
         with self._write() as session:
             if session.scalars(select(Operator.id).where(Operator.username == name)).first():
                 raise InvalidInputError("username", "taken")
@@ -205,7 +211,7 @@ class AccountsMixin(AuditMixin):
             InvalidInputError: The password is too short.
         """
         self._check_password(password)
-        password_hash = _hasher().hash(password)
+        password_hash = self._hasher().hash(password)
         with self._write() as session:
             row = self._operator_row(session, username)
             row.password_hash = password_hash
@@ -275,12 +281,17 @@ class AccountsMixin(AuditMixin):
         return grant
 
     def _verify(self, row: Operator | None, password: str) -> bool:
-        stored = row.password_hash if row is not None else _dummy_hash()
+        hasher = self._hasher()
+        stored = row.password_hash if row is not None else _dummy_hash(hasher)
         try:
-            _hasher().verify(stored, password)
+            hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return False
-        return row is not None and row.active
+        if row is None or not row.active:
+            return False
+        if hasher.check_needs_rehash(stored):
+            row.password_hash = hasher.hash(password)
+        return True
 
     def _open_session(self, session: Session, row: Operator, now: dt.datetime) -> SessionGrant:
         token = secrets.token_urlsafe(TOKEN_BYTES)

@@ -82,6 +82,11 @@ class ParticipationSettings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, gt=0)
     login_window_seconds: int = Field(default=900, gt=0)
     password_min_chars: int = Field(default=12, ge=8)
+    # Argon2id cost (argon2-cffi defaults = RFC 9106 low-memory profile). Hashes carry
+    # their parameters, and a sign-in rehashes a password stored with other ones.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8)
+    password_parallelism: int = Field(default=4, ge=1)
     operator_reply_max_chars: int = Field(default=4000, gt=0)
 
 

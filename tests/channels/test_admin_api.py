@@ -11,7 +11,11 @@ from channels.app import create_app
 from channels.i18n import translate
 from channels.settings import ChannelSettings
 from participation.service import ParticipationService
-from tests.channels.operator_accounts import make_operator, sign_in
+from tests.channels.operator_accounts import (  # noqa: F401 (an autouse fixture)
+    cheap_password_hashing,
+    make_operator,
+    sign_in,
+)
 
 LOGIN = ("POST", "/admin/api/auth/login")
 
