@@ -28,6 +28,7 @@ from channels.conversation import ConversationService
 from channels.errors import install_error_handlers
 from channels.events import EventSource
 from channels.rasa_client import RasaClient
+from channels.refresh import CallRefresh, start_refresh
 from channels.settings import ChannelSettings, get_settings
 from channels.telegram.webhook import router_from_settings as telegram_router
 from channels.whatsapp import router_from_settings as whatsapp_router
@@ -84,10 +85,17 @@ def create_app(
         )
         # Search: nothing is loaded here; the first query loads the index and model.
         app.state.retriever = retriever or get_retriever()
+        # Daily import of open calls + incremental re-index (APP_REFRESH_ENABLED); the
+        # retriever swaps the new index in by itself.
+        app.state.refresh = CallRefresh(settings) if settings.refresh_enabled else None
+        scheduler = start_refresh(app.state.refresh, settings) if app.state.refresh else None
         logger.info("Gateway ready; Rasa at %s", settings.rasa_url)
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+                await app.state.refresh.aclose()
             await app.state.rasa.aclose()
 
     app = FastAPI(

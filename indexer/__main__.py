@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from indexer import build_cmd, convert_cmd, query_cmd, validate_cmd
+from indexer import build_cmd, convert_cmd, import_calls_cmd, query_cmd, validate_cmd
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -18,6 +18,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], 
     build_cmd.register,
     convert_cmd.register,
     query_cmd.register,
+    import_calls_cmd.register,
 )
 """Registration functions of the subcommands."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -42,6 +42,8 @@ __all__ = [
     "RawRecord",
     "RecordLocation",
     "load_knowledge_base",
+    "merge_import",
+    "read_import",
     "read_records",
 ]
 
@@ -347,14 +349,22 @@ def _sort_key(error: KnowledgeError) -> tuple[str, int]:
 
 
 def load_knowledge_base(
-    data_dir: Path | None = None, *, strict: bool = False
+    data_dir: Path | None = None,
+    *,
+    strict: bool = False,
+    import_dir: Path | Literal["configured"] | None = "configured",
 ) -> tuple[KnowledgeBase, list[KnowledgeError]]:
-    """Load and validate every record under the data directory.
+    """Load and validate every record under the data directory, plus the call import.
 
     Args:
         data_dir: Folder holding ``programmes/``, ``calls/``, ...; defaults to
             ``get_settings().data_dir``.
         strict: Raise instead of returning errors.
+        import_dir: Folder of an import (``calls.yaml``, written by
+            ``python -m indexer import-calls``), or None for curated records only.
+            By default ``get_settings().import_dir`` is read when ``data_dir`` is
+            the configured data directory, so a copy of the data (tests, an
+            editor's checkout) never picks up this machine's import.
 
     Returns:
         The knowledge base (valid records only) and every error, sorted by
@@ -363,16 +373,33 @@ def load_knowledge_base(
     Raises:
         KnowledgeBaseError: With ``strict=True``, if there is any error.
     """
-    root = data_dir if data_dir is not None else get_settings().data_dir
-    kb, errors = _load_directory(root)
+    settings = get_settings()
+    root = data_dir if data_dir is not None else settings.data_dir
+    imports = _import_dir(root, import_dir, settings.data_dir, settings.import_dir)
+    kb, errors = _load_directory(root, imports)
     errors.sort(key=_sort_key)
     if strict and errors:
         raise KnowledgeBaseError(errors)
     return kb, errors
 
 
-def _load_directory(root: Path) -> tuple[KnowledgeBase, list[KnowledgeError]]:
-    """Read, validate and cross-check every record file under ``root``."""
+def _import_dir(
+    root: Path,
+    requested: Path | Literal["configured"] | None,
+    configured_data: Path,
+    configured: Path,
+) -> Path | None:
+    """The import folder to read: the one asked for, or the configured one for its data."""
+    if requested != "configured":
+        return requested
+    same_data = root.resolve() == configured_data.resolve()
+    return configured if same_data else None
+
+
+def _load_directory(
+    root: Path, import_dir: Path | None = None
+) -> tuple[KnowledgeBase, list[KnowledgeError]]:
+    """Read, validate and cross-check every record file under ``root`` (and the import)."""
     if not root.is_dir():
         return KnowledgeBase(), [KnowledgeError(root, None, None, "data directory does not exist")]
     files, errors = _data_files(root)
@@ -381,5 +408,53 @@ def _load_directory(root: Path) -> tuple[KnowledgeBase, list[KnowledgeError]]:
         file_records, file_errors = read_records(path, record_type)
         raws.extend(file_records)
         errors.extend(file_errors)
+    if import_dir is not None:
+        imported, import_errors = read_import(import_dir)
+        raws.extend(merge_import(raws, imported))
+        errors.extend(import_errors)
     kb, record_errors = build_knowledge_base(raws)
     return kb, errors + record_errors
+
+
+# --------------------------------------------------------------------------- imported calls
+
+IMPORT_CALLS_FILE: Final[str] = "calls.yaml"
+"""File of an import folder that holds its Call records (same YAML as knowledge/data)."""
+
+
+def read_import(import_dir: Path) -> tuple[list[RawRecord], list[KnowledgeError]]:
+    """Read the calls of an import folder; a folder without an import is no error.
+
+    Args:
+        import_dir: E.g. ``var/imports/ftportal``.
+
+    Returns:
+        The raw call records and the encoding or syntax errors of the file.
+    """
+    path = import_dir / IMPORT_CALLS_FILE
+    if not path.is_file():
+        return [], []
+    return read_records(path, "call")
+
+
+def _call_identifier(raw: RawRecord) -> str | None:
+    value = raw.data.get("call_id")
+    return value.strip().upper() if isinstance(value, str) and value.strip() else None
+
+
+def merge_import(curated: list[RawRecord], imported: list[RawRecord]) -> list[RawRecord]:
+    """The imported records that do not clash with a curated one.
+
+    Curated records win: an imported record is left out when a curated record
+    has its id, or a curated call has its call identifier (case-insensitive),
+    since an editor checked that record by hand.
+    """
+    ids = {raw.id for raw in curated if raw.id is not None}
+    identifiers = {
+        identifier
+        for raw in curated
+        if raw.record_type == "call" and (identifier := _call_identifier(raw)) is not None
+    }
+    return [
+        raw for raw in imported if raw.id not in ids and _call_identifier(raw) not in identifiers
+    ]

@@ -92,6 +92,8 @@ Reliability: TypeAlias = Literal["official", "secondary", "uncertain"]
 EventKind: TypeAlias = Literal["event", "participation", "forum"]
 Weekday: TypeAlias = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 CallStatus: TypeAlias = Literal["forthcoming", "open", "closed"]
+CallSource: TypeAlias = Literal["ftportal"]
+"""Where an imported call came from (the EU Funding & Tenders Portal)."""
 RecordType: TypeAlias = Literal["programme", "call", "practice", "event", "contact", "glossary"]
 
 APPLICANT_TYPES: Final[tuple[str, ...]] = get_args(ApplicantType)
@@ -414,6 +416,22 @@ class Call(Record):
     budget: Money | None = None
     grant_size: GrantSize | None = None
     url: Url
+    # Set by an importer (docs/ftportal.md); hand-curated records leave both out.
+    source: CallSource | None = None
+    fetched_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _imported_when(self) -> Call:
+        """An imported call must say when it was fetched, so answers can tell its age."""
+        if self.source is not None and self.fetched_at is None:
+            raise FieldError(
+                f"a call with source {self.source!r} needs fetched_at", ("fetched_at",)
+            )
+        if self.fetched_at is not None and self.fetched_at.tzinfo is None:
+            raise FieldError(
+                "fetched_at needs a time zone (e.g. 2026-12-07T06:00:00Z)", ("fetched_at",)
+            )
+        return self
 
     @model_validator(mode="after")
     def _deadlines_after_opening(self) -> Call:

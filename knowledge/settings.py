@@ -33,6 +33,11 @@ def default_index_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "var" / "index"
 
 
+def default_import_dir() -> Path:
+    """Return ``<repo>/var/imports/ftportal``, apart from the curated records."""
+    return Path(__file__).resolve().parent.parent / "var" / "imports" / "ftportal"
+
+
 class KnowledgeSettings(BaseSettings):
     """Settings of the knowledge base (env prefix ``KNOWLEDGE_``)."""
 
@@ -86,6 +91,29 @@ class KnowledgeSettings(BaseSettings):
     reload_check_seconds: float = Field(default=2.0, ge=0)
     # Published builds kept on disk (the current one and the previous ones).
     keep_builds: int = Field(default=2, ge=1)
+
+    # --- calls imported from the EU Funding & Tenders Portal (docs/ftportal.md) ---
+    # Where `python -m indexer import-calls` writes calls.yaml + manifest.json; the
+    # loader reads it beside the curated records of data_dir (curated records win).
+    import_dir: Path = Field(default_factory=default_import_dir)
+    # The portal's public search API (SEDIA). Tests point it at a local server.
+    ftportal_url: str = Field(
+        default="https://api.tech.ec.europa.eu/search-api/prod/rest/search",
+        pattern=r"^https?://\S+$",
+    )
+    ftportal_api_key: str = "SEDIA"
+    ftportal_page_size: int = Field(default=100, gt=0, le=1000)
+    # A safety stop: an import needing more pages fails rather than being cut short.
+    ftportal_max_pages: int = Field(default=100, gt=0)
+    ftportal_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Tries per page after a timeout, a connection error or a 5xx answer.
+    ftportal_retries: int = Field(default=2, ge=0)
+    ftportal_retry_seconds: float = Field(default=2.0, ge=0)
+    # Languages asked for: each topic's title in every one the portal has (English is
+    # always asked, as every record needs an English title).
+    ftportal_languages: list[str] = Field(default_factory=lambda: ["en"])
+    # Opportunity types of the search (1 = call for proposals topics).
+    ftportal_types: list[str] = Field(default_factory=lambda: ["1"])
 
 
 @lru_cache(maxsize=1)
