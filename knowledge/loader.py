@@ -447,14 +447,21 @@ def merge_import(curated: list[RawRecord], imported: list[RawRecord]) -> list[Ra
 
     Curated records win: an imported record is left out when a curated record
     has its id, or a curated call has its call identifier (case-insensitive),
-    since an editor checked that record by hand.
+    since an editor checked that record by hand. An imported call whose programme
+    is no longer curated is left out too (the next import maps it again), so a
+    renamed programme never blocks a build.
     """
     ids = {raw.id for raw in curated if raw.id is not None}
+    programmes = {raw.id for raw in curated if raw.record_type == "programme"}
     identifiers = {
         identifier
         for raw in curated
         if raw.record_type == "call" and (identifier := _call_identifier(raw)) is not None
     }
     return [
-        raw for raw in imported if raw.id not in ids and _call_identifier(raw) not in identifiers
+        raw
+        for raw in imported
+        if raw.id not in ids
+        and _call_identifier(raw) not in identifiers
+        and raw.data.get("programme") in programmes
     ]

@@ -291,14 +291,17 @@ def test_curated_records_win_over_imported_ones(settings: KnowledgeSettings) -> 
     path = settings.import_dir / "calls.yaml"
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
     clash = {**records[0], "id": "town-twinning-2026", "call_id": "OTHER-2099-ID"}
-    path.write_text(yaml.safe_dump([*records, clash], allow_unicode=True), encoding="utf-8")
+    # One whose programme was renamed since the import is left out, not an error.
+    orphan = {**records[0], "id": "ftportal-orphan", "call_id": "X-1", "programme": "gone"}
+    text = yaml.safe_dump([*records, clash, orphan], allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
 
     kb, errors = load_knowledge_base(settings.data_dir, import_dir=settings.import_dir)
     assert errors == []
     assert LIFE not in kb.calls  # same call identifier as the curated record
     assert kb.calls["life-2099-sap-env-checked"].title.en == "LIFE 2099 checked by an editor"
     assert kb.calls["town-twinning-2026"].title.en == "Town-Twinning 2026"
-    assert TWINNING in kb.calls
+    assert TWINNING in kb.calls and "ftportal-orphan" not in kb.calls
 
 
 def test_the_configured_import_is_read_only_with_the_configured_data(

@@ -15,12 +15,17 @@ import shutil
 import time
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
+from channels.app import create_app
 from channels.refresh import CallRefresh, start_refresh
 from channels.settings import ChannelSettings
 from knowledge.embedding import HashingEmbedder
 from knowledge.filters import SearchFilters
 from knowledge.search import ReloadingRetriever
 from knowledge.settings import KnowledgeSettings
+from participation.service import ParticipationService
+from participation.settings import ParticipationSettings
 from tests.indexer.test_import_calls import PortalPeer, peer  # noqa: F401 - the fixture
 from tests.knowledge.search_fixtures import DIMENSION, SEARCH_DATA, build, search_settings
 
@@ -98,3 +103,20 @@ def test_the_job_is_scheduled_once_per_interval_after_the_start_delay() -> None:
     interval, next_run = asyncio.run(scheduled())
     assert interval == 24 * 3600
     assert before + 299 <= next_run <= time.time() + 301
+
+
+def test_the_gateway_starts_and_stops_the_refresh_job(tmp_path: Path) -> None:
+    store = ParticipationSettings(
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        tracker_database_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+    )
+    for enabled in (True, False):
+        settings = ChannelSettings(
+            refresh_enabled=enabled, refresh_start_delay_seconds=3600, reminders_enabled=False
+        )
+        app = create_app(
+            settings, participation=ParticipationService(store), participation_settings=store
+        )
+        with TestClient(app):
+            refresh = app.state.refresh
+            assert isinstance(refresh, CallRefresh) if enabled else refresh is None
