@@ -212,8 +212,15 @@ class ConversationService:
         return plain
 
     async def handle(self, turn: Turn) -> Reply:
-        """Run one turn through Rasa; never returns an empty reply."""
+        """Run one turn through Rasa; never returns an empty reply.
+
+        The exception: while an operator holds the conversation the bot stays silent,
+        the message goes to the operator, and the reply has no messages.
+        """
         text = self.unforged_text(turn)
+        held = await self.pass_to_operator_if_held(turn, text)
+        if held is not None:
+            return held
         language = self.fallback_language(turn)
         metadata: dict[str, Any] = {"want_meta": True, "channel": turn.channel}
         metadata.update(turn.extra_metadata)
@@ -243,6 +250,25 @@ class ConversationService:
         else:
             turn_id = await self._record(turn, text, rasa_turn, reply_language)
         return Reply(language=reply_language, messages=messages, turn_id=turn_id, erased=erased)
+
+    async def pass_to_operator_if_held(self, turn: Turn, text: str) -> Reply | None:
+        """If a person has this conversation (a claimed ticket), hand them the message.
+
+        Returns the bot's silent reply, or None to let Rasa answer (no operator holds it,
+        or the store cannot tell: then the bot answering beats the user hearing nothing).
+        """
+        if self._participation is None:
+            return None
+        store = self._participation
+        try:
+            reference = await asyncio.to_thread(store.held_ticket, turn.sender_id)
+            if reference is None:
+                return None
+            await asyncio.to_thread(store.add_ticket_message, reference, text)
+        except Exception:
+            logger.exception("Could not pass a %s turn to its operator", turn.channel)
+            return None
+        return Reply(language=self.fallback_language(turn), messages=[])
 
     async def _erase_again(self, sender_id: str) -> None:
         """Erase once more after a "forget me" turn.

@@ -104,6 +104,13 @@ class ChannelSettings(BaseSettings):
     # when the request came over HTTPS ("auto", right behind a proxy that sets
     # X-Forwarded-Proto with uvicorn --proxy-headers), or always / never.
     admin_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Operator replies to web users (GET /api/v1/chat/operator-events, server-sent events):
+    # replies made on this replica wake the stream at once; others are found by polling
+    # the database this often. A stream ends after live_stream_seconds and the widget
+    # reconnects from the last id it saw, so nothing sent meanwhile is lost; short
+    # streams also let a restarting gateway finish its open responses quickly.
+    operator_live_poll_seconds: float = Field(default=1.0, gt=0)
+    operator_live_stream_seconds: float = Field(default=25.0, gt=0)
 
     # --- end admin -----------------------------------------------------------------------
 

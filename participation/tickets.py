@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Final
 
 from sqlalchemy import select, update
@@ -309,6 +310,28 @@ class TicketsMixin(AuditMixin):
             return [
                 _message_view(message, f"operator:{name}" if name else None)
                 for message, name in found
+            ]
+
+    def replies_for_user(self, user_id: str, after_id: int = 0) -> list[TicketMessageView]:
+        """Operators' replies to this user (any of their tickets) after ``after_id``.
+
+        What a channel delivers to the user, and what a reconnecting widget catches up
+        on; operator names are left out (the user sees "a person", never an account).
+        """
+        with self._read() as session:
+            found = session.execute(
+                select(TicketMessage, Ticket.reference)
+                .join(Ticket, Ticket.id == TicketMessage.ticket_id)
+                .where(
+                    Ticket.user_id == user_id,
+                    TicketMessage.author == "operator",
+                    TicketMessage.id > after_id,
+                )
+                .order_by(TicketMessage.id)
+            )
+            return [
+                replace(_message_view(message, None), ticket=reference)
+                for message, reference in found
             ]
 
     def held_ticket(self, user_id: str) -> str | None:

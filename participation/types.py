@@ -166,6 +166,7 @@ class TicketMessageView:
     operator: str | None
     text: str
     created_at: dt.datetime
+    ticket: str | None = None
 
 
 @dataclass(frozen=True)

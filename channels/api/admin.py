@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
-from channels.api import operators
+from channels.api import operators, operators_live
 from channels.api.auth import (
     PrincipalDep,
     login_router,
@@ -354,3 +354,4 @@ async def export_table(
 router.include_router(operators.router)
 router.include_router(session_router)
 page_router.include_router(login_router)
+page_router.include_router(operators_live.router)

@@ -22,6 +22,7 @@ from channels.api.auth import (
     require_role,
 )
 from channels.api.deps import ParticipationDep, SettingsDep
+from channels.api.operators_live import notify_replies
 from channels.api.storage import call_store
 from channels.errors import ApiError
 from channels.schemas import ErrorResponse
@@ -277,7 +278,7 @@ async def reply_ticket(
     participation: ParticipationDep,
     principal: PrincipalDep,
 ) -> TicketMessageView:
-    """Reply to a conversation you hold."""
+    """Reply to a conversation you hold; a web user's open stream shows it at once."""
     result: TicketMessageView = await _call(
         request,
         settings,
@@ -287,6 +288,7 @@ async def reply_ticket(
         body.text,
         principal,
     )
+    notify_replies(request)
     return result
 
 
