@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -211,3 +212,16 @@ def test_unknown_table_is_a_clear_404(
     response = client_without_rasa.get("/admin/api/export/secrets.csv", headers=admin)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "unknown_table"
+
+
+def test_every_element_the_dashboard_script_uses_is_on_the_page() -> None:
+    static = Path(__file__).resolve().parents[2] / "channels" / "static" / "admin"
+    script = (static / "admin.js").read_text("utf-8")
+    page = (static / "index.html").read_text("utf-8")
+    used = set(re.findall(r'\$\("([a-z0-9-]+)"\)', script)) | set(
+        re.findall(r'\["([a-z]+-section)"', script)
+    )
+    declared = set(re.findall(r'id="([a-z0-9-]+)"', page))
+    assert used and not used - declared, sorted(used - declared)
+    assert "Authorization" not in script and "sessionStorage" not in script
+    assert '"X-CSRF-Token"' in script and 'credentials: "same-origin"' in script

@@ -1,20 +1,27 @@
 /*
- * The admin dashboard: asks for the admin token, keeps it in sessionStorage (this tab
- * only), and reads /admin/api/... with `Authorization: Bearer <token>`. Every text from
- * the server is inserted with textContent, never parsed as HTML.
+ * The operator dashboard: signs in with a user name and password (the server sets an
+ * HttpOnly session cookie this script never sees), keeps the session's CSRF token in
+ * memory and sends it in X-CSRF-Token on every change. Sections follow the roles:
+ * inbox (operator), proposals (moderator), reports (editor), audit and exports (admin).
+ * Every text from the server is inserted with textContent, never parsed as HTML.
  */
 (() => {
   "use strict";
 
   const API = "/admin/api";
-  const TOKEN_KEY = "civic-assistant:admin-token";
+  const INBOX_REFRESH_MS = 10000;
+  const TRANSCRIPT_REFRESH_MS = 3000;
+  const OUTCOMES = ["answered", "referred", "no_reply", "spam", "other"];
+  let csrfToken = "";
+  let roles = [];
+  let openTicket = null;
+  let lastMessageId = 0;
+  let timers = [];
   const TABLES = ["proposals", "tickets", "subscriptions", "questions", "feedback"];
   const COLORS = { answered: "#0b57a4", unanswered: "#b3261e", language: "#0f766e" };
   const $ = (id) => document.getElementById(id);
 
-  function token() {
-    return window.sessionStorage.getItem(TOKEN_KEY) || "";
-  }
+  const hasRole = (...wanted) => roles.includes("admin") || wanted.some((r) => roles.includes(r));
 
   function say(message) {
     $("status").textContent = message;
@@ -23,10 +30,13 @@
   class Unauthorized extends Error {}
 
   async function api(path, options) {
+    const method = ((options && options.method) || "GET").toUpperCase();
+    const headers = { "Content-Type": "application/json" };
+    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
     const response = await fetch(API + path, {
       ...(options || {}),
-      headers: { Authorization: "Bearer " + token(), "Content-Type": "application/json" },
-      credentials: "omit",
+      headers,
+      credentials: "same-origin",
     });
     if (response.status === 401) throw new Unauthorized((await errorText(response)) || "Not authorised");
     if (!response.ok) throw new Error((await errorText(response)) || "HTTP " + response.status);
@@ -190,21 +200,127 @@
     ], data.proposals);
   }
 
+  // ----- the inbox ----------------------------------------------------------------------
+
+  const post = (path, body) => json(path, { method: "POST", body: JSON.stringify(body || {}) });
+  const ticketPath = (reference) => "/tickets/" + encodeURIComponent(reference);
+
   async function loadTickets() {
     const data = await json("/tickets?status=open");
-    table($("tickets"), "Open tickets, newest first", [
+    table($("tickets"), "Waiting and held conversations, oldest first", [
       ["Reference", (t) => t.reference],
       ["Opened", (t) => day(t.created_at)],
       ["Reply by", (t) => day(t.reply_by)],
+      ["City", (t) => t.city],
       ["Language", (t) => t.language],
       ["Topic", (t) => t.topic],
+      ["Channel", (t) => t.channel],
+      ["Held by", (t) => t.assignee || "waiting"],
       ["Summary", (t) => t.summary],
-      ["", (t) => button("Close", () => guarded(async () => {
-        await json(`/tickets/${encodeURIComponent(t.reference)}/close`, { method: "POST" });
-        say(`Ticket ${t.reference} closed.`);
-        await loadTickets();
-      }), "secondary", `Close ticket ${t.reference}`)],
+      ["", (t) => {
+        const wrapper = element("div");
+        if (!t.assignee) {
+          wrapper.append(button("Claim", () => guarded(async () => {
+            await post(ticketPath(t.reference) + "/claim");
+            say(`You have conversation ${t.reference}.`);
+            await loadTickets();
+            await showTicket(t.reference);
+          }), "", `Claim ${t.reference}`), " ");
+        }
+        wrapper.append(button("Open", () => guarded(() => showTicket(t.reference)), "secondary", `Open ${t.reference}`));
+        return wrapper;
+      }],
     ], data.tickets);
+  }
+
+  function appendMessages(messages) {
+    const list = $("transcript");
+    for (const message of messages) {
+      const item = element("li", null, "message " + message.author);
+      const who = message.author === "user" ? "User" : (message.operator || "Operator").replace(/^operator:/, "");
+      item.append(element("span", `${who}, ${String(message.created_at).slice(0, 16).replace("T", " ")}`, "meta"), element("p", message.text));
+      list.appendChild(item);
+      lastMessageId = Math.max(lastMessageId, message.id);
+    }
+  }
+
+  async function showTicket(reference) {
+    const data = await json(ticketPath(reference));
+    openTicket = data.ticket;
+    lastMessageId = 0;
+    $("ticket-panel").hidden = false;
+    $("ticket-title").textContent = `Conversation ${reference}`;
+    const facts = $("ticket-facts");
+    facts.textContent = "";
+    for (const [label, value] of [["City", data.ticket.city], ["Language", data.ticket.language], ["Channel", data.ticket.channel], ["Held by", data.ticket.assignee || "nobody yet"], ["Summary", data.ticket.summary]]) {
+      const group = element("div");
+      group.append(element("dt", label), element("dd", value || ""));
+      facts.appendChild(group);
+    }
+    $("transcript").textContent = "";
+    appendMessages(data.messages);
+    $("ticket-title").focus();
+  }
+
+  async function refreshTranscript() {
+    if (!openTicket) return;
+    const data = await json(`${ticketPath(openTicket.reference)}/messages?after=${lastMessageId}`);
+    appendMessages(data.messages);
+  }
+
+  function closePanel() {
+    openTicket = null;
+    $("ticket-panel").hidden = true;
+  }
+
+  function wireInbox() {
+    const outcome = $("close-outcome");
+    for (const value of OUTCOMES) {
+      const option = element("option", value.replace("_", " "));
+      option.value = value;
+      outcome.appendChild(option);
+    }
+    $("reply-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      guarded(async () => {
+        const text = $("reply-text").value.trim();
+        if (!openTicket || !text) return;
+        await post(ticketPath(openTicket.reference) + "/reply", { text });
+        $("reply-text").value = "";
+        await refreshTranscript();
+      });
+    });
+    $("transfer-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      guarded(async () => {
+        const city = $("transfer-city").value.trim() || null;
+        const operator = $("transfer-operator").value.trim() || null;
+        await post(ticketPath(openTicket.reference) + "/transfer", { city, operator });
+        say(`Conversation ${openTicket.reference} transferred.`);
+        closePanel();
+        await loadTickets();
+      });
+    });
+    $("close-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      guarded(async () => {
+        await post(ticketPath(openTicket.reference) + "/close", { outcome: outcome.value });
+        say(`Conversation ${openTicket.reference} closed; the assistant answers this user again.`);
+        closePanel();
+        await loadTickets();
+      });
+    });
+  }
+
+  async function loadAudit() {
+    const data = await json("/audit?limit=200");
+    table($("audit"), "Audit log, newest first", [
+      ["When", (e) => String(e.at).slice(0, 19).replace("T", " ")],
+      ["Who", (e) => e.actor],
+      ["What", (e) => e.action],
+      ["Target", (e) => e.target],
+      ["Details", (e) => Object.keys(e.detail || {}).length ? JSON.stringify(e.detail) : ""],
+    ], data.entries);
   }
 
   async function loadGaps() {
@@ -248,57 +364,102 @@
 
   // ----- signing in and out -------------------------------------------------------------
 
+  const SECTIONS = [
+    ["inbox-section", ["operator"], loadTickets],
+    ["proposals-section", ["moderator"], loadProposals],
+    ["activity-section", ["editor", "reports"], loadStats],
+    ["gaps-section", ["editor", "reports"], loadGaps],
+    ["audit-section", [], loadAudit],
+    ["exports-section", ["reports"], async () => {}],
+  ];
+
   function showDashboard(visible) {
     $("dashboard").hidden = !visible;
     $("sign-in").hidden = visible;
     $("sign-out").hidden = !visible;
+    for (const [id, needed] of SECTIONS) $(id).hidden = !visible || !(needed.length ? hasRole(...needed) : hasRole("admin"));
   }
 
-  function signOut(message) {
-    window.sessionStorage.removeItem(TOKEN_KEY);
+  function stopTimers() {
+    for (const timer of timers) window.clearInterval(timer);
+    timers = [];
+  }
+
+  function signedOut(message) {
+    csrfToken = "";
+    roles = [];
+    stopTimers();
+    closePanel();
     showDashboard(false);
     say(message || "");
-    $("token").focus();
+    $("username").focus();
   }
 
   async function guarded(action) {
     try {
       await action();
     } catch (error) {
-      if (error instanceof Unauthorized) signOut(error.message);
+      if (error instanceof Unauthorized) signedOut(error.message);
       else say(error.message || "The request failed.");
     }
   }
 
   async function loadAll() {
-    await Promise.all([loadStats(), loadProposals(), loadTickets(), loadGaps()]);
+    const visible = SECTIONS.filter(([id]) => !$(id).hidden).map(([, , load]) => load());
+    await Promise.all(visible);
+  }
+
+  async function enter(session) {
+    csrfToken = session.csrf_token || "";
+    roles = session.roles || [];
+    $("who").textContent = session.actor.replace(/^operator:/, "");
+    showDashboard(true);
+    await loadAll();
+    stopTimers();
+    if (hasRole("operator")) {
+      timers.push(window.setInterval(() => guarded(loadTickets), INBOX_REFRESH_MS));
+      timers.push(window.setInterval(() => guarded(refreshTranscript), TRANSCRIPT_REFRESH_MS));
+    }
   }
 
   function start() {
     fillExports();
-    $("token-form").addEventListener("submit", async (event) => {
+    wireInbox();
+    $("login-form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      window.sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
-      $("token").value = "";
+      const username = $("username").value.trim();
+      const password = $("password").value;
+      $("password").value = "";
       say("");
       await guarded(async () => {
-        await loadAll();
-        showDashboard(true);
-        $("period-title").focus();
+        const response = await fetch(API + "/auth/login", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          credentials: "same-origin",
+          body: JSON.stringify({ username, password }),
+        });
+        if (!response.ok) throw new Error((await errorText(response)) || "Sign-in failed.");
+        await enter(await response.json());
+        $("dashboard-title").focus();
       });
     });
-    $("period-title").tabIndex = -1;
-    $("sign-out").addEventListener("click", () => signOut("Signed out."));
+    $("dashboard-title").tabIndex = -1;
+    $("ticket-title").tabIndex = -1;
+    $("sign-out").addEventListener("click", () => guarded(async () => {
+      await api("/auth/logout", { method: "POST" });
+      signedOut("Signed out.");
+    }));
+    $("close-panel").addEventListener("click", closePanel);
     $("days").addEventListener("change", () => guarded(loadStats));
     $("proposal-status").addEventListener("change", () => guarded(loadProposals));
     $("gaps-filter").addEventListener("submit", (event) => {
       event.preventDefault();
       guarded(loadGaps);
     });
-    if (token()) guarded(async () => {
-      await loadAll();
-      showDashboard(true);
-    });
+    // A reloaded page keeps its session cookie: ask who we are (no error if nobody).
+    fetch(API + "/auth/me", { credentials: "same-origin" }).then(async (response) => {
+      if (response.ok) await guarded(async () => enter(await response.json()));
+    }, () => {});
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
