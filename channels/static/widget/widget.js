@@ -64,6 +64,12 @@
   const SENDER_HEADER = "X-Sender-Id";
   const MAX_ACK_IDS = 100; // the server's limit per acknowledgement
   const RATINGS = ["up", "down"];
+  // A person's replies (after a handoff): read from a server-sent event stream with fetch,
+  // reconnecting from the last message id seen, for a day after the last handoff sign.
+  const TICKET_RE = /\bHT-\d{4}-\d{5}\b/;
+  const HANDOVER_LISTEN_MS = 24 * 60 * 60 * 1000;
+  const RECONNECT_MIN_MS = 1000;
+  const RECONNECT_MAX_MS = 30000;
   // Last resort only (i18n files unreachable); the real texts are in i18n/en.json.
   const FALLBACK_TEXTS = {
     "launcher.label": "Ask the assistant",
@@ -98,7 +104,11 @@
     replyLanguage: normaliseLanguage(saved.replyLanguage),
     messages: restoreMessages(saved.messages),
     open: typeof saved.open === "boolean" ? saved.open : config.open,
+    // Handover: when the last sign of one came (ms since epoch), and the last reply id shown.
+    handoverSince: Number.isFinite(saved.handoverSince) ? saved.handoverSince : 0,
+    operatorAfter: Number.isInteger(saved.operatorAfter) && saved.operatorAfter > 0 ? saved.operatorAfter : 0,
   };
+  let listening = false;
 
   // ----- configuration ---------------------------------------------------------------
 
@@ -201,6 +211,8 @@
       replyLanguage: state.replyLanguage,
       open: state.open,
       messages: state.messages.slice(-MAX_STORED_MESSAGES),
+      handoverSince: state.handoverSince,
+      operatorAfter: state.operatorAfter,
     });
   }
 
@@ -941,6 +953,80 @@
       [spokenText(m.text), ...m.links.map((l) => l.title)].filter(Boolean).join(" "),
     );
     announce(t("message.assistant") + " " + spoken.join(" "));
+    // An empty answer means a person holds the conversation; a ticket reference, that one
+    // was just asked for. Either way, their replies may come: listen for them.
+    if (!data.messages.length || replies.some((m) => TICKET_RE.test(m.text))) {
+      state.handoverSince = Date.now();
+      persist();
+      listenForOperator();
+    }
+  }
+
+  // ----- a person's replies (live) ---------------------------------------------------
+
+  function operatorEvent(block, started) {
+    let id = 0;
+    let data = "";
+    for (const line of block.split("\n")) {
+      if (line.startsWith("id:")) id = parseInt(line.slice(3).trim(), 10) || 0;
+      else if (line.startsWith("data:")) data += line.slice(5).trim();
+    }
+    if (!data || id <= state.operatorAfter || started !== epoch) return;
+    let event = null;
+    try {
+      event = JSON.parse(data);
+    } catch (error) {
+      return;
+    }
+    const message = cleanMessage({ who: "bot", text: event && event.text, lang: state.replyLanguage });
+    state.operatorAfter = id;
+    if (message) {
+      state.messages.push(message);
+      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      renderLog();
+      announce(t("message.assistant") + " " + message.text);
+    }
+    persist();
+  }
+
+  async function readOperatorStream(started) {
+    const path = "/api/v1/chat/operator-events?after=" + encodeURIComponent(state.operatorAfter);
+    const response = await fetch(config.apiBase + path, {
+      headers: requestHeaders({ [SENDER_HEADER]: state.sender, Accept: "text/event-stream" }),
+      credentials: "omit",
+    });
+    if (!response.ok || !response.body) throw new Error("HTTP " + response.status);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done || started !== epoch) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+      let cut = buffer.indexOf("\n\n");
+      while (cut >= 0) {
+        operatorEvent(buffer.slice(0, cut), started);
+        buffer = buffer.slice(cut + 2);
+        cut = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  async function listenForOperator() {
+    if (listening || !window.TextDecoder) return;
+    listening = true;
+    const started = epoch;
+    let wait = RECONNECT_MIN_MS;
+    while (started === epoch && Date.now() - state.handoverSince < HANDOVER_LISTEN_MS) {
+      try {
+        await readOperatorStream(started);
+        wait = RECONNECT_MIN_MS; // the server ends each stream after a while: reconnect
+      } catch (error) {
+        wait = Math.min(RECONNECT_MAX_MS, wait * 2); // offline or server restarting
+      }
+      await new Promise((resolve) => window.setTimeout(resolve, wait));
+    }
+    listening = false;
   }
 
   // "Delete my data": first on the server (what it keeps about this conversation, the
@@ -977,6 +1063,8 @@
     state.language = "";
     state.replyLanguage = null;
     state.messages = [];
+    state.handoverSince = 0;
+    state.operatorAfter = 0;
     clearAlert();
     return useLanguage(uiLanguage()).then(() => {
       applyTexts();
@@ -1058,6 +1146,7 @@
     ui.root.hidden = false;
     if (state.open) setOpen(true, { focus: false });
     if (restored) await showNotices(); // a new conversation id cannot have reminders yet
+    if (restored && Date.now() - state.handoverSince < HANDOVER_LISTEN_MS) listenForOperator();
   }
 
   window.CivicAssistant = {
