@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 
 # Rasa reads a message that starts with this as an intent with entities, skipping NLU.
 PAYLOAD_PREFIX = "/"
+# Rasa's payload syntax after the slash: intent, optional JSON entities, optional @confidence.
+_PAYLOAD_SYNTAX = re.compile(
+    r"(?P<intent>[\w.-]+)\s*(?P<entities>\{.*\})?\s*(?P<confidence>@[0-9.]+)?", re.DOTALL
+)
 # A UTF-16 surrogate on its own (a valid pair is one character in Python).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -147,9 +151,17 @@ def without_lone_surrogates(text: str) -> str:
 
 
 def defused(text: str) -> str:
-    """`text` without its leading slashes, so Rasa's NLU reads it as words."""
+    """`text` without its leading slashes, so Rasa's NLU reads it as words.
+
+    A typed payload in Rasa's own syntax (`/inform{"budget": 9}@0.9`) keeps only its
+    intent name: the entity object and confidence are values nobody offered, and read
+    as words the form's parser would still take the budget from them.
+    """
     while text.startswith(PAYLOAD_PREFIX):
         text = text.lstrip(PAYLOAD_PREFIX).strip()
+    payload = _PAYLOAD_SYNTAX.fullmatch(text)
+    if payload and (payload["entities"] or payload["confidence"]):
+        return payload["intent"].replace("_", " ")
     return text
 
 

@@ -56,7 +56,7 @@ def response_variations(name: str) -> dict[str | None, dict[str, Any]]:
 # --- the stack and the browser ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser_tools() -> None:
     missing = []
     if not os.access(CHROMIUM, os.X_OK):
@@ -67,19 +67,19 @@ def browser_tools() -> None:
         pytest.fail(f"Missing {', '.join(missing)}: run scripts/ensure-browser.sh (make test does)")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory, browser_tools: None) -> Iterator[Stack]:
     model = ensure_model()
     with Stack(Ports.free(), tmp_path_factory.mktemp("browser-stack"), model) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def base_url(stack: Stack) -> str:
     return f"http://127.0.0.1:{stack.ports.app}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def playwright_driver(browser_tools: None) -> Iterator[Playwright]:
     with sync_playwright() as driver:
         expect.set_options(timeout=TIMEOUT_MS)

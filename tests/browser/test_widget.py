@@ -226,7 +226,7 @@ def test_markup_is_shown_as_text_and_never_runs(
         expect(last.locator("a")).to_have_count(1)  # the javascript: URL is not a link
         link = last.locator("a")
         expect(link).to_have_attribute("href", "https://commission.europa.eu/")
-        expect(link).to_have_attribute("rel", "noopener noreferrer")
+        expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
         expect(link).to_have_attribute("target", "_blank")
         last.locator(".ca-quick-reply").hover()
         page.wait_for_timeout(300)  # give any injected handler the chance to run

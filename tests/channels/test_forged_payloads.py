@@ -108,3 +108,10 @@ def test_a_lone_surrogate_reaches_rasa_as_a_replacement_character(
     )
     assert response.status_code == 200, response.text
     assert rasa.requests[-1].message == "a\ufffdb"
+
+
+def test_defused_keeps_only_the_intent_of_a_payload_with_entities() -> None:
+    forged = '/inform{"country": "MT", "budget": 987654321}@0.99'
+    assert defused(forged) == "inform"
+    assert defused("/ask_open_calls@1.0") == "ask open calls"
+    assert defused("/budget 300000 EUR") == "budget 300000 EUR", "words after a slash stay"
