@@ -22,6 +22,7 @@ from channels.api.auth import (
     require_role,
 )
 from channels.api.deps import ParticipationDep, SettingsDep
+from channels.api.operators_delivery import Delivery, deliver_reply
 from channels.api.operators_live import notify_replies
 from channels.api.storage import call_store
 from channels.errors import ApiError
@@ -85,6 +86,17 @@ class ReplyRequest(BaseModel):
     """An operator's reply; shown to the user as plain text on every channel."""
 
     text: str = Field(min_length=1, max_length=4000)
+
+
+class ReplyOut(BaseModel):
+    """The stored reply, and how it travels to the user.
+
+    `stream` (the web widget pulls it), `sent` (pushed, Telegram), `failed` (stored, not
+    pushed) or `unsupported` (this channel has no operator replies yet).
+    """
+
+    message: TicketMessageView
+    delivery: Delivery
 
 
 class TransferRequest(BaseModel):
@@ -266,7 +278,7 @@ async def claim_ticket(
 
 @router.post(
     "/tickets/{reference}/reply",
-    response_model=TicketMessageView,
+    response_model=ReplyOut,
     responses=_TICKET_ERRORS,
     dependencies=[OperatorRole],
 )
@@ -277,9 +289,9 @@ async def reply_ticket(
     settings: SettingsDep,
     participation: ParticipationDep,
     principal: PrincipalDep,
-) -> TicketMessageView:
-    """Reply to a conversation you hold; a web user's open stream shows it at once."""
-    result: TicketMessageView = await _call(
+) -> ReplyOut:
+    """Reply to a conversation you hold: streamed to web users, pushed to Telegram."""
+    message: TicketMessageView = await _call(
         request,
         settings,
         reference,
@@ -289,7 +301,10 @@ async def reply_ticket(
         principal,
     )
     notify_replies(request)
-    return result
+    ticket: TicketView = await _call(
+        request, settings, reference, participation.get_ticket, reference, principal
+    )
+    return ReplyOut(message=message, delivery=await deliver_reply(request, ticket, message))
 
 
 @router.post(

@@ -154,7 +154,8 @@ def test_the_bot_is_silent_while_a_person_has_the_conversation(gateway: Gateway)
     assert "69435151530" not in transcript[0]["text"]
     stream = Stream(gateway.base, sender)
     markup = "<script>alert(1)</script> Dobar dan, <b>ovdje Ana</b>"
-    assert ana.post(f"/tickets/{reference}/reply", {"text": markup}).status_code == 200
+    sent = ana.post(f"/tickets/{reference}/reply", {"text": markup})
+    assert (sent.status_code, sent.json()["delivery"]) == (200, "stream")
     _, event, _ = stream.next()
     assert event == {"text": markup, "ticket": reference, "at": event["at"]}, "text as typed"
     stream.close()
@@ -171,7 +172,7 @@ def test_a_reconnecting_user_gets_the_replies_sent_meanwhile(gateway: Gateway) -
     reference = handed_over(gateway, sender)
     ana = Operator(gateway.base)
     ana.post(f"/tickets/{reference}/claim")
-    first = ana.post(f"/tickets/{reference}/reply", {"text": "prva"}).json()
+    first = ana.post(f"/tickets/{reference}/reply", {"text": "prva"}).json()["message"]
     for text in ("druga", "treća"):
         ana.post(f"/tickets/{reference}/reply", {"text": text})
     stream = Stream(gateway.base, sender, after=first["id"], count=2)

@@ -12,6 +12,12 @@
   const INBOX_REFRESH_MS = 10000;
   const TRANSCRIPT_REFRESH_MS = 3000;
   const OUTCOMES = ["answered", "referred", "no_reply", "spam", "other"];
+  const DELIVERY = {
+    stream: "Reply sent; the user's chat window shows it.",
+    sent: "Reply delivered to the user's messenger.",
+    failed: "Reply saved but NOT delivered to the user's messenger; contact them another way.",
+    unsupported: "Reply saved; this channel cannot show operator replies yet.",
+  };
   let csrfToken = "";
   let roles = [];
   let openTicket = null;
@@ -285,8 +291,9 @@
       guarded(async () => {
         const text = $("reply-text").value.trim();
         if (!openTicket || !text) return;
-        await post(ticketPath(openTicket.reference) + "/reply", { text });
+        const sent = await post(ticketPath(openTicket.reference) + "/reply", { text });
         $("reply-text").value = "";
+        say(DELIVERY[sent.delivery] || "");
         await refreshTranscript();
       });
     });
