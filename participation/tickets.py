@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import replace
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from participation import routing
@@ -14,7 +15,7 @@ from participation.accounts import operator_principal
 from participation.audit import AuditMixin
 from participation.core import next_reference, optional_text, required_text
 from participation.errors import ConflictError, InvalidInputError, NotFoundError, OutOfScopeError
-from participation.models import Operator, Ticket, TicketMessage
+from participation.models import Operator, Question, Ticket, TicketMessage
 from participation.privacy import mask_personal_data
 from participation.types import (
     TICKET_OUTCOMES,
@@ -30,6 +31,11 @@ from participation.types import (
 logger = logging.getLogger(__name__)
 
 TICKET_PREFIX: Final[str] = "HT"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """An aware UTC time (MAX() keeps the column type, but never trust a naive value)."""
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def _serves(principal: Principal, row: Ticket) -> bool:
@@ -333,6 +339,23 @@ class TicketsMixin(AuditMixin):
                 replace(_message_view(message, None), ticket=reference)
                 for message, reference in found
             ]
+
+    def last_user_message_at(self, user_id: str) -> dt.datetime | None:
+        """When the user last wrote (to the bot or to an operator), if this store knows.
+
+        WhatsApp lets a business answer freely only within 24 hours of that moment.
+        """
+        with self._read() as session:
+            asked = session.scalar(
+                select(func.max(Question.created_at)).where(Question.user_id == user_id)
+            )
+            wrote = session.scalar(
+                select(func.max(TicketMessage.created_at))
+                .join(Ticket, Ticket.id == TicketMessage.ticket_id)
+                .where(Ticket.user_id == user_id, TicketMessage.author == "user")
+            )
+        found = [_aware(moment) for moment in (asked, wrote) if moment is not None]
+        return max(found, default=None)
 
     def held_ticket(self, user_id: str) -> str | None:
         """Reference of the user's open ticket that an operator holds, if any.

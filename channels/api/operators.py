@@ -91,8 +91,9 @@ class ReplyRequest(BaseModel):
 class ReplyOut(BaseModel):
     """The stored reply, and how it travels to the user.
 
-    `stream` (the web widget pulls it), `sent` (pushed, Telegram), `failed` (stored, not
-    pushed) or `unsupported` (this channel has no operator replies yet).
+    `stream` (the web widget pulls it), `sent` (pushed: Telegram, WhatsApp), `failed`
+    (stored, not pushed), `outside_window` (WhatsApp: the user last wrote over 24 hours
+    ago) or `unsupported` (this channel has no operator replies yet).
     """
 
     message: TicketMessageView

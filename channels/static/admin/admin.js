@@ -16,6 +16,7 @@
     stream: "Reply sent; the user's chat window shows it.",
     sent: "Reply delivered to the user's messenger.",
     failed: "Reply saved but NOT delivered to the user's messenger; contact them another way.",
+    outside_window: "Reply saved but NOT delivered: WhatsApp allows replies only within 24 hours of the user's last message.",
     unsupported: "Reply saved; this channel cannot show operator replies yet.",
   };
   let csrfToken = "";
