@@ -10,8 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from alembic import command
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
+from participation.db import alembic_config, create_db_engine, upgrade
 from participation.errors import (
     ConflictError,
     InvalidInputError,
@@ -279,3 +282,27 @@ def test_create_admin_reads_the_password_from_stdin_not_argv(tmp_path: Path) -> 
         actions = connection.execute(text("SELECT actor, action, target FROM audit_log")).all()
     engine.dispose()
     assert ("cli", "operator_create", "root") in actions
+
+
+def test_the_accounts_migration_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+    settings = ParticipationSettings(database_url=url)
+    upgrade(url, settings)
+    engine = create_db_engine(url, settings)
+    config = alembic_config(settings)
+    for step, revision in ((command.downgrade, "0001_initial"), (command.upgrade, "head")):
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection.execution_options(participation_write=True)
+            step(config, revision)
+            connection.commit()
+        names = set(inspect(engine).get_table_names())
+        assert ("operators" in names) is (revision == "head")
+    with engine.begin() as connection, pytest.raises(IntegrityError):
+        connection.execute(
+            text(
+                "INSERT INTO tickets (reference, user_id, channel, language, summary, status,"
+                " reply_by, created_at) VALUES ('HT-X', 'u', 'api', 'en', 's', 'bogus',"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+    engine.dispose()

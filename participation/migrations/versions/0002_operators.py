@@ -112,10 +112,6 @@ def _ticket_handover() -> None:
             ondelete="SET NULL",
         )
         batch.create_index("ix_tickets_assignee_id", ["assignee_id"])
-        # SQLite rebuilds the table; re-declare the status check under its own name (the
-        # reflected one would otherwise get the naming convention applied a second time).
-        batch.drop_constraint("ck_tickets_status", type_="check")
-        batch.create_check_constraint(op.f("ck_tickets_status"), "status IN ('open', 'closed')")
     op.create_table(
         "ticket_messages",
         sa.Column("id", sa.Integer(), nullable=False),
