@@ -269,6 +269,9 @@ class AccountsMixin(AuditMixin):
                 raise LoginRateLimitedError(retry)
             row = session.scalars(select(Operator).where(Operator.username == name)).one_or_none()
             ok = self._verify(row, password)
+            # Attempts matter only inside the window: older ones (and their addresses) go.
+            window = dt.timedelta(seconds=self._settings.login_window_seconds)
+            session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
             session.add(LoginAttempt(username=name, address=address, succeeded=ok, at=now))
             grant: SessionGrant | None = None
             if ok and row is not None:

@@ -19,6 +19,7 @@ from participation.models import (
     ReminderRow,
     Subscription,
     Ticket,
+    TicketMessage,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,17 @@ class UserDataMixin(ServiceCore):
             for name, model in USER_TABLES:
                 query = select(model).where(model.user_id == user_id)
                 export[name] = [_row_dict(row) for row in session.scalars(query)]
+            # Messages of handed-over conversations (the user's masked, the operators').
+            messages = (
+                select(TicketMessage)
+                .join(Ticket, Ticket.id == TicketMessage.ticket_id)
+                .where(Ticket.user_id == user_id)
+                .order_by(TicketMessage.id)
+            )
+            export["ticket_messages"] = [
+                {k: v for k, v in _row_dict(row).items() if k != "operator_id"}
+                for row in session.scalars(messages)
+            ]
         with busy_guard():
             export["conversation"] = tracker.export_events(self._tracker(), user_id)
         return export

@@ -22,7 +22,7 @@ from participation.errors import (
     LoginRateLimitedError,
     OutOfScopeError,
 )
-from participation.models import ApiClient, Operator, OperatorSession
+from participation.models import ApiClient, LoginAttempt, Operator, OperatorSession
 from participation.service import ParticipationService
 from participation.settings import ParticipationSettings
 from tests.participation.conftest import Clock
@@ -306,3 +306,32 @@ def test_the_accounts_migration_downgrades_and_upgrades_again(tmp_path: Path) ->
             )
         )
     engine.dispose()
+
+
+def test_the_users_export_has_their_handed_over_conversation(
+    service: ParticipationService,
+) -> None:
+    reference = ticket(service)
+    ana = principal(service, operator(service, "ana"))
+    service.claim_ticket(reference, ana)
+    service.add_ticket_message(reference, "Trebam pomoć", None)
+    service.add_ticket_message(reference, "Evo me", ana)
+    export = service.export_user("web:user-0001")
+    assert [(m["author"], m["text"]) for m in export["ticket_messages"]] == [
+        ("user", "Trebam pomoć"),
+        ("operator", "Evo me"),
+    ]
+    assert all("operator_id" not in m for m in export["ticket_messages"])
+    service.forget_user("web:user-0001")
+    assert service.export_user("web:user-0001")["ticket_messages"] == []
+
+
+def test_old_sign_in_attempts_are_not_kept(service: ParticipationService, clock: Clock) -> None:
+    operator(service, "ana")
+    with pytest.raises(LoginFailedError):
+        service.sign_in("ana", "wrong password!", ADDRESS)
+    clock.now += dt.timedelta(seconds=service.settings.login_window_seconds + 1)
+    service.sign_in("ana", PASSWORD, "198.51.100.9")
+    with service._read() as session:
+        addresses = list(session.scalars(select(LoginAttempt.address)))
+    assert addresses == ["198.51.100.9"]
