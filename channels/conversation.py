@@ -32,6 +32,8 @@ PAYLOAD_PREFIX = "/"
 _PAYLOAD_SYNTAX = re.compile(
     r"(?P<intent>[\w.-]+)\s*(?P<entities>\{.*\})?\s*(?P<confidence>@[0-9.]+)?", re.DOTALL
 )
+# A button the bot offers during a handover: the user wants the assistant back.
+RETURN_TO_BOT_PAYLOAD = "/return_to_bot"
 # A UTF-16 surrogate on its own (a valid pair is one character in Python).
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -273,6 +275,11 @@ class ConversationService:
             return None
         store = self._participation
         try:
+            if text == RETURN_TO_BOT_PAYLOAD:
+                # The user asked for the assistant back: the person's tickets close and
+                # Rasa answers the payload (its response says the assistant is back).
+                await asyncio.to_thread(store.return_to_bot, turn.sender_id)
+                return None
             reference = await asyncio.to_thread(store.held_ticket, turn.sender_id)
             if reference is None:
                 return None

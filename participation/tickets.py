@@ -357,6 +357,30 @@ class TicketsMixin(AuditMixin):
         found = [_aware(moment) for moment in (asked, wrote) if moment is not None]
         return max(found, default=None)
 
+    def return_to_bot(self, user_id: str) -> list[str]:
+        """The user asked for the assistant back: close their open tickets.
+
+        Returns the references closed (outcome ``returned_to_bot``, audited as the user's
+        channel, never their id).
+        """
+        now = self._now()
+        with self._write() as session:
+            rows = list(
+                session.scalars(
+                    select(Ticket).where(Ticket.user_id == user_id, Ticket.status == "open")
+                )
+            )
+            for row in rows:
+                row.status, row.closed_at, row.outcome = "closed", now, "returned_to_bot"
+                self._audit(
+                    session,
+                    f"user:{row.channel}",
+                    "ticket_close",
+                    row.reference,
+                    {"outcome": "returned_to_bot"},
+                )
+            return [row.reference for row in rows]
+
     def held_ticket(self, user_id: str) -> str | None:
         """Reference of the user's open ticket that an operator holds, if any.
 

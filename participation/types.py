@@ -18,7 +18,9 @@ TicketStatus: TypeAlias = Literal["open", "closed"]
 TableName: TypeAlias = Literal["proposals", "tickets", "subscriptions", "questions", "feedback"]
 Role: TypeAlias = Literal["admin", "operator", "moderator", "editor"]
 ClientScope: TypeAlias = Literal["reports", "admin"]
-TicketOutcome: TypeAlias = Literal["answered", "referred", "no_reply", "spam", "other"]
+TicketOutcome: TypeAlias = Literal[
+    "answered", "referred", "no_reply", "spam", "other", "returned_to_bot"
+]
 Rating: TypeAlias = Literal[1, -1]
 
 PROPOSAL_STATUSES: Final[tuple[str, ...]] = get_args(ProposalStatus)

@@ -33,6 +33,7 @@ from tests.channels.telegram.loopback import serve_app
 from tests.channels.telegram.rasa_peer import RasaPeer
 
 EVENTS = "/api/v1/chat/operator-events"
+BACK = "/return_to_bot"
 
 
 @dataclass
@@ -241,3 +242,30 @@ def test_twenty_parallel_conversations_get_replies_within_two_seconds(gateway: G
     p95 = statistics.quantiles(latencies, n=20)[-1]
     print(f"operator reply -> widget stream, 20 open streams: p50 {p50:.3f}s p95 {p95:.3f}s")
     assert p95 <= 2.0
+
+
+def test_the_user_can_ask_for_the_assistant_back(gateway: Gateway) -> None:
+    sender = "web-user-0004"
+    back = [{"text": "A person will answer.", "buttons": [{"title": "Bot", "payload": BACK}]}]
+    gateway.rasa.script("osobu molim", *back)
+    say(gateway.base, sender, "osobu molim")
+    reference = handed_over(gateway, sender)
+    ana = Operator(gateway.base)
+    ana.post(f"/tickets/{reference}/claim")
+    assert say(gateway.base, sender, "halo?")["messages"] == []
+    asked = len(gateway.rasa.requests)
+    say(gateway.base, sender, BACK)
+    assert len(gateway.rasa.requests) == asked + 1 and gateway.rasa.requests[-1].message == BACK
+    ticket = gateway.store.get_ticket(reference)
+    assert (ticket.status, ticket.outcome) == ("closed", "returned_to_bot")
+    assert say(gateway.base, sender, "još jedno pitanje")["messages"], "the bot answers"
+
+
+def test_a_typed_return_payload_nobody_offered_does_not_end_the_handover(
+    gateway: Gateway,
+) -> None:
+    sender = "web-user-0005"
+    reference = handed_over(gateway, sender)
+    Operator(gateway.base).post(f"/tickets/{reference}/claim")
+    assert say(gateway.base, sender, BACK)["messages"] == []
+    assert gateway.store.get_ticket(reference).status == "open"
