@@ -190,6 +190,19 @@ def upcoming_calls_of(call: Call, today: dt.date) -> list[UpcomingCall]:
     return [UpcomingCall(call, state, deadline, (deadline - today).days)]
 
 
+def checked_on(call: Call) -> dt.date:
+    """When the call's facts were last read from a source: the import's fetch or a check."""
+    return call.fetched_at.date() if call.fetched_at else call.last_verified
+
+
+def checked_line(calls: Sequence[Call], language: str, domain: Domain) -> str:
+    """'Checked 7 December 2026.': the oldest check of the calls shown, so none looks fresher."""
+    if not calls:
+        return ""
+    oldest = min(checked_on(call) for call in calls)
+    return render(domain, "utter_frag_card_checked", language, date=date(oldest, language))
+
+
 def call_card(call: Call, kb: KnowledgeBase, language: str, domain: Domain, today: dt.date) -> Card:
     """Card of one call: its programme, state and deadline, budget when known."""
     title, _ = call.title.get(language)
@@ -205,6 +218,7 @@ def call_card(call: Call, kb: KnowledgeBase, language: str, domain: Domain, toda
         _call_state_line(call, language, domain, today),
         f"💶 {budget}" if budget else "",
         _differ_line(bool(call.budget and call.budget.uncertain), language, domain),
+        checked_line([call], language, domain),
     )
     return Card(call.id, heading, _fit(text), str(call.url))
 

@@ -94,6 +94,7 @@ class ActionOpenCalls(Action):
                     "url": str(upcoming.call.url),
                 }
             )
+        lines.append(cards.checked_line([c.call for c in calls], language, domain))
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=card_buttons(calls[0].call, language, domain),
@@ -122,6 +123,7 @@ class ActionOpenCalls(Action):
                 call=f"**{title}**",
             )
             links.append({"title": title, "url": str(last.url)})
+            text += " " + cards.checked_line(list(kb.calls.values()), language, domain)
         dispatcher.utter_message(
             text=text,
             buttons=[

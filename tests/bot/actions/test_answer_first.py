@@ -128,6 +128,7 @@ def test_open_call_hit_is_shown_as_the_call(kb, domain, dispatcher) -> None:
     text = only_text(dispatcher)
     assert text.startswith("**Town-twinning 2026**")  # the strand is in the title already
     assert "(14 days left)" in text
+    assert "Checked on 23 November 2026." in text
 
 
 def test_alternatives_are_named(kb, domain, dispatcher) -> None:
@@ -195,6 +196,7 @@ def test_open_calls_now(kb, domain, dispatcher) -> None:
     text = only_text(dispatcher)
     assert text.startswith("Calls that are open or open soon:")
     assert "CERV-2026-CITIZENS-TOWN-TT: deadline 15 September 2026 (14 days left)" in text
+    assert text.endswith("Checked on 23 November 2026."), "the reply says how fresh its facts are"
 
 
 def test_no_open_call_says_so_with_the_date_and_the_last_one(kb, domain, dispatcher) -> None:

@@ -188,14 +188,22 @@ def test_rich_start_shows_results_after_at_most_two_questions(domain, real_kb) -
     slots = {"applicant_type": "municipality", "country": "HR", "themes": ["climate"]}
     first = make_tracker("we are a city in Croatia working on climate", "start_finder", slots)
     assert next_question(first, domain, real_kb)[-1] == SlotSet("requested_slot", "budget")
-    # Climate projects of cities rank the same with or without partners: no second question.
+    # Interreg programmes covering Croatia fund climate projects with partners abroad, so
+    # the answer changes the top places: the second and last question.
     answered = make_tracker(
         "300000",
         "inform",
         {**slots, "budget": 300_000.0, "requested_slot": "budget"},
         events=[ACTIVATED, asked("budget")],
     )
-    assert next_question(answered, domain, real_kb)[-1] == SlotSet("requested_slot", None)
+    assert next_question(answered, domain, real_kb)[-1] == SlotSet("requested_slot", "cross_border")
+    both = make_tracker(
+        "no",
+        "deny",
+        {**slots, "budget": 300_000.0, "cross_border": False, "requested_slot": "cross_border"},
+        events=[ACTIVATED, asked("budget"), asked("cross_border")],
+    )
+    assert next_question(both, domain, real_kb)[-1] == SlotSet("requested_slot", None)
 
 
 def test_partners_are_asked_only_when_they_change_the_ranking(domain, real_kb) -> None:
