@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -410,7 +410,7 @@ class Stack:
             var_dir: logs, SQLite databases.
             model: the trained Rasa model.
             tracker: Rasa's tracker store (default: from RASA_TRACKER_*, else SQLite).
-            app_env: extra variables for the gateway (e.g. APP_ADMIN_TOKEN in tests).
+            app_env: extra variables for the gateway (e.g. APP_REFRESH_ENABLED in tests).
             lock_store: Rasa's lock store (default: from RASA_LOCK_STORE*, else in memory).
         """
         self.ports = ports
@@ -418,12 +418,25 @@ class Stack:
         self.tracker = tracker or TrackerStore.from_env(var_dir)
         self.lock_store = lock_store or LockStore.from_env()
         data_env = participation_env(var_dir, self.tracker)
+        self.data_env = data_env
         self.services = [
             action_service(ports.actions, var_dir, data_env, "actions"),
             rasa_service(ports.rasa, ports.actions, var_dir, model, self.tracker,
                          self.lock_store, "rasa"),
             app_service(ports.app, ports.rasa, var_dir, {**data_env, **(app_env or {})}, "app"),
         ]  # fmt: skip
+
+    def participation_command(self, *args: str) -> dict[str, object]:
+        """Run `python -m participation <args>` on this stack's database; its JSON result.
+
+        Tests use it as an operator would, e.g. `create-client --name ci --scope admin`.
+        """
+        done = subprocess.run(
+            [str(APP_PYTHON), "-m", "participation", *args],
+            cwd=ROOT, env=base_env(self.data_env), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
 
     def service(self, name: str) -> Service:
         """The service called `name`."""
@@ -463,22 +476,13 @@ class Stack:
         self.stop()
 
 
-def _admin_token() -> tuple[str, bool]:
-    """APP_ADMIN_TOKEN if set, else a random one for this run (True = generated)."""
-    configured = os.environ.get("APP_ADMIN_TOKEN")
-    if configured:
-        return configured, False
-    return secrets.token_urlsafe(24), True
-
-
 def _up() -> int:
     # RASA_MODEL runs a given model file (an experiment, a rollback) instead of the
     # model of the current inputs, which is otherwise trained when missing.
     chosen = os.environ.get("RASA_MODEL")
     model = Path(chosen).resolve() if chosen else ensure_model()
     ports = Ports.from_env()
-    admin_token, generated = _admin_token()
-    stack = Stack(ports, ROOT / "var", model, app_env={"APP_ADMIN_TOKEN": admin_token})
+    stack = Stack(ports, ROOT / "var", model)
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -499,11 +503,8 @@ def _up() -> int:
             log(f"  API docs      {base}/docs")
             log(f"  chat API      POST {base}/api/v1/chat")
             log(f"  health        {base}/healthz")
-            if generated:
-                log(f"  admin         {base}/admin (token for this run: {admin_token};")
-                log("                set APP_ADMIN_TOKEN to choose one)")
-            else:
-                log(f"  admin         {base}/admin (token: APP_ADMIN_TOKEN)")
+            log(f"  admin         {base}/admin (first admin account:")
+            log("                .venv/bin/python -m participation create-admin --username <name>)")
             log(f"  tracker store {stack.tracker.dialect} ({stack.tracker.db})")
             log(f"  lock store    {stack.lock_store.type}")
             log("Press Ctrl-C to stop.")

@@ -1,4 +1,4 @@
-"""The admin dashboard in real Chromium: sign in with the token, see a chart and tables.
+"""The admin dashboard in real Chromium: sign in with an account, see a chart and tables.
 
 Needs no Rasa: the gateway runs in-process (uvicorn in a thread) on a seeded SQLite
 participation store.
@@ -18,11 +18,13 @@ from channels.settings import ChannelSettings
 from participation.service import ParticipationService
 from participation.settings import ParticipationSettings
 from tests.browser.conftest import NewContext, audit, watch
+from tests.channels.operator_accounts import PASSWORD, cheap_password_hashing, make_operator
 from tests.channels.telegram.loopback import serve_app
 
 pytestmark = [pytest.mark.browser]
 
-TOKEN = "dashboard-token-for-the-browser-test-0123"
+ADMIN = "dashboard-admin"
+__all__ = ["cheap_password_hashing"]  # autouse fixture: Argon2 at its lowest cost
 
 
 @pytest.fixture
@@ -48,8 +50,9 @@ def dashboard_url(tmp_path: Path, browser_tools: None) -> Iterator[str]:
         text="More shade trees in the main square",
         city="Rijeka",
     )
+    make_operator(store, ADMIN, ["admin"], cities=["*"])
     app = create_app(
-        ChannelSettings(admin_token=TOKEN, reminders_enabled=False),
+        ChannelSettings(reminders_enabled=False),
         participation=store,
         participation_settings=settings,
     )
@@ -66,12 +69,14 @@ def test_the_admin_signs_in_and_sees_a_chart_and_tables(
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         assert audit(page) == []
 
-        page.get_by_label("Admin token").fill("not-the-token")
+        page.get_by_label("User name").fill(ADMIN)
+        page.get_by_label("Password").fill("not-the-password")
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("status")).to_contain_text("valid token")
+        expect(page.get_by_role("status")).to_contain_text("Not signed in")
         expect(page.locator("#dashboard")).to_be_hidden()
 
-        page.get_by_label("Admin token").fill(TOKEN)
+        page.get_by_label("User name").fill(ADMIN)
+        page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         chart = page.locator("#chart-days svg[role=img]")
         expect(chart).to_be_visible()
@@ -81,7 +86,9 @@ def test_the_admin_signs_in_and_sees_a_chart_and_tables(
         proposals = page.locator("#proposals table")
         expect(proposals).to_contain_text("More shade trees in the main square")
         expect(page.locator("#unanswered table")).to_contain_text("Can my cat apply for funding?")
-        assert page.evaluate("sessionStorage.length") == 1
+        cookies = context.cookies()
+        assert [c["httpOnly"] for c in cookies] == [True], "one session cookie, not for scripts"
+        assert page.evaluate("sessionStorage.length + localStorage.length") == 0
         assert audit(page) == []
 
         page.get_by_role("button", name="Publish FP").first.click()
@@ -90,5 +97,7 @@ def test_the_admin_signs_in_and_sees_a_chart_and_tables(
 
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-        assert page.evaluate("sessionStorage.length") == 0
+        page.reload()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.locator("#dashboard")).to_be_hidden()
     assert page_errors == []

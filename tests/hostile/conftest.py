@@ -1,6 +1,7 @@
 """One real stack for the hostile-input tests: Rasa, action server, gateway with Telegram.
 
-The gateway is configured as in production (admin token, Telegram in webhook mode);
+The gateway is configured as in production (Telegram in webhook mode; admin API access
+through a machine client token made with `python -m participation create-client`);
 its Bot API base URL points at the local Bot API peer, which registers the webhook and
 delivers updates with the secret. Rasa keeps its tracker in SQLite in the stack's
 folder, so tests can read what a message did to the conversation (slots, restarts).
@@ -20,8 +21,6 @@ from stack import LOOPBACK, Ports, Stack, ensure_model
 from tests.channels.telegram.botapi_peer import TOKEN, BotApiPeer
 from tests.channels.telegram.gateway import SECRET, WEBHOOK_PATH
 
-ADMIN_TOKEN = "hostile-tests-admin-token-0123456789abcdef"
-
 
 @pytest.fixture(scope="session")
 def botapi() -> Iterator[BotApiPeer]:
@@ -34,7 +33,6 @@ def hostile_stack(botapi: BotApiPeer, tmp_path_factory: pytest.TempPathFactory) 
     model = ensure_model()
     ports = Ports.free()
     app_env = {
-        "APP_ADMIN_TOKEN": ADMIN_TOKEN,
         "APP_TELEGRAM_TOKEN": TOKEN,
         "APP_TELEGRAM_MODE": "webhook",
         "APP_TELEGRAM_WEBHOOK_SECRET": SECRET,
@@ -46,6 +44,15 @@ def hostile_stack(botapi: BotApiPeer, tmp_path_factory: pytest.TempPathFactory) 
     with stack:
         botapi.wait_for("setWebhook", timeout=60)
         yield stack
+
+
+@pytest.fixture(scope="session")
+def admin_token(hostile_stack: Stack) -> str:
+    """A client token with the admin scope, created as an operator would."""
+    made = hostile_stack.participation_command(
+        "create-client", "--name", "hostile-tests", "--scope", "admin"
+    )
+    return str(made["token"])
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ from stack import Ports, Stack, TrackerStore, model_path
 
 pytestmark = [pytest.mark.integration, pytest.mark.rasa]
 
-ADMIN_TOKEN = "integration-admin-token-0123456789abcdef"
 SENDER = "web-integration00001"
 
 
@@ -41,7 +40,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         var_dir,
         trained_model(),
         tracker=TrackerStore.from_env(var_dir, env={}),  # SQLite, whatever the shell says
-        app_env={"APP_ADMIN_TOKEN": ADMIN_TOKEN},
     ) as running:
         yield running
 
@@ -66,7 +64,8 @@ def test_a_turn_is_recorded_rated_reported_and_erased(stack: Stack, api: httpx.C
     vote = {"sender": SENDER, "turn_id": reply["turn_id"], "rating": "up"}
     assert api.post("/api/v1/feedback", json=vote).status_code == 200
 
-    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    made = stack.participation_command("create-client", "--name", "reports", "--scope", "reports")
+    admin = {"Authorization": f"Bearer {made['token']}"}
     stats = api.get("/admin/api/stats", headers=admin).json()
     assert sum(d["questions"] for d in stats["questions_per_day"] if d["language"] == "hr") >= 1
     assert stats["feedback_up"] >= 1

@@ -38,7 +38,7 @@ def test_upgrade_is_idempotent_and_records_the_head(db_url: str) -> None:
     engine = create_engine(db_url)
     with engine.connect() as connection:
         version = connection.execute(text(f"SELECT version_num FROM {settings.version_table}"))
-        assert version.scalars().all() == ["0001_initial"]
+        assert version.scalars().all() == ["0002_operators"]
         assert set(Base.metadata.tables) <= set(inspect(connection).get_table_names())
     engine.dispose()
 
