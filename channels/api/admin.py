@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
-from channels.api import operators, operators_live
+from channels.api import freshness, operators, operators_live
 from channels.api.auth import (
     PrincipalDep,
     login_router,
@@ -352,6 +352,7 @@ async def export_table(
 # The inbox and account routes share this router's prefix and its authentication; the
 # sign-in route needs none, so it hangs off the page router.
 router.include_router(operators.router)
+router.include_router(freshness.router)
 router.include_router(session_router)
 page_router.include_router(login_router)
 page_router.include_router(operators_live.router)

@@ -86,6 +86,9 @@ def test_the_admin_signs_in_and_sees_a_chart_and_tables(
         proposals = page.locator("#proposals table")
         expect(proposals).to_contain_text("More shade trees in the main square")
         expect(page.locator("#unanswered table")).to_contain_text("Can my cat apply for funding?")
+        # The shipped records as of today: what has aged is listed with its file and line.
+        expect(page.locator("#freshness-summary")).to_contain_text("more than 180 days")
+        expect(page.locator("#freshness-section")).to_be_visible()
         cookies = context.cookies()
         assert [c["httpOnly"] for c in cookies] == [True], "one session cookie, not for scripts"
         assert page.evaluate("sessionStorage.length + localStorage.length") == 0

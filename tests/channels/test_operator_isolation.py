@@ -43,6 +43,7 @@ ADMIN_ONLY: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/admin/api/stats"): None,
     ("GET", "/admin/api/subscriptions"): None,
     ("GET", "/admin/api/content-gaps"): None,
+    ("GET", "/admin/api/freshness"): None,
     ("GET", "/admin/api/export/x.csv"): None,
     ("GET", "/admin/api/operators"): None,
     ("POST", "/admin/api/operators"): {

@@ -331,6 +331,17 @@
     ], data.entries);
   }
 
+  async function loadFreshness() {
+    const data = await json("/freshness");
+    $("freshness-summary").textContent =
+      `On ${data.checked_on}: records not checked at their source for more than ${data.stale_after_days} days, and programmes whose latest call has closed.`;
+    table($("freshness"), "Stale records and programmes without a current call", [
+      ["File", (w) => (w.line ? `${w.file}:${w.line}` : w.file)],
+      ["Field", (w) => w.field || ""],
+      ["What to check", (w) => w.message],
+    ], data.warnings);
+  }
+
   async function loadGaps() {
     const language = $("gaps-language").value.trim().toLowerCase();
     const data = await json("/content-gaps" + (language ? "?language=" + encodeURIComponent(language) : ""));
@@ -377,6 +388,7 @@
     ["proposals-section", ["moderator"], loadProposals],
     ["activity-section", ["editor", "reports"], loadStats],
     ["gaps-section", ["editor", "reports"], loadGaps],
+    ["freshness-section", ["editor", "reports"], loadFreshness],
     ["audit-section", [], loadAudit],
     ["exports-section", ["reports"], async () => {}],
   ];
