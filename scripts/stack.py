@@ -34,7 +34,8 @@ BOT_DIR = ROOT / "bot"
 MODELS_DIR = BOT_DIR / "models"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
-MODEL_INPUTS = ("config.yml", "domain", "data")
+# The custom NLU components are code the model is trained with: a change retrains.
+MODEL_INPUTS = ("config.yml", "domain", "data", "nlu_components")
 KEEP_MODELS = 3
 LOOPBACK = "127.0.0.1"
 
@@ -60,7 +61,12 @@ def _input_files() -> Iterator[Path]:
         if path.is_file():
             yield path
         else:
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and _is_source(p))
+
+
+def _is_source(path: Path) -> bool:
+    """Not bytecode: `__pycache__` differs between machines and must not change the hash."""
+    return "__pycache__" not in path.parts and path.suffix != ".pyc"
 
 
 def model_fingerprint() -> str:

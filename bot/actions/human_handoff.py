@@ -82,8 +82,13 @@ def ticket_values(receipt: TicketReceipt, language: str, domain: DomainDict) -> 
         "reply_date": date(receipt.reply_by.date(), language),
         "reply_time": time_of_day(receipt.reply_by, language),
         "zone": receipt.reply_by.tzname() or "",
-        "hours": receipt.office_hours or render(domain, "utter_frag_unknown", language),
+        "hours": receipt.office_hours or "",
     }
+
+
+def ticket_response(receipt: TicketReceipt) -> str:
+    """The ticket reply; without office hours in any source it names no hours at all."""
+    return "utter_handoff_ticket" if receipt.office_hours else "utter_handoff_ticket_no_hours"
 
 
 class ActionHumanHandoff(Action):
@@ -108,7 +113,7 @@ class ActionHumanHandoff(Action):
         receipt = await self._open_ticket(tracker, language)
         if receipt is not None:
             dispatcher.utter_message(
-                response="utter_handoff_ticket", **ticket_values(receipt, language, domain)
+                response=ticket_response(receipt), **ticket_values(receipt, language, domain)
             )
             return []
         dispatcher.utter_message(response="utter_handoff_ticket_failed")

@@ -162,3 +162,30 @@ def test_proposal_answers_are_read_only_when_asked(domain) -> None:
     assert extract("extract_proposal_contact", contact, domain) == {"proposal_contact": "none"}
     leaving = make_tracker("a person please", "human_handoff", {"requested_slot": "proposal_city"})
     assert extract("extract_proposal_city", leaving, domain) == {}
+
+
+def test_without_office_hours_in_any_source_the_reply_names_none(domain) -> None:
+    from dataclasses import replace
+
+    from bot.actions.human_handoff import ticket_response
+    from participation.types import TicketReceipt
+
+    receipt = TicketReceipt(
+        reference="HT-2026-00002",
+        status="open",
+        contact_id=None,
+        contact_name=None,
+        contact_email=None,
+        contact_url=None,
+        office_hours=None,
+        reply_by=dt.datetime(2026, 3, 3, 9, 0, tzinfo=dt.UTC),
+        created_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC),
+    )
+    assert ticket_response(receipt) == "utter_handoff_ticket_no_hours"
+    assert ticket_response(replace(receipt, office_hours="mon 09:00-17:00")) == (
+        "utter_handoff_ticket"
+    )
+    variants = domain["responses"]["utter_handoff_ticket_no_hours"]
+    languages = {c["value"] for v in variants for c in v.get("condition") or []}
+    assert len(languages) == 23 and len(variants) == 24  # and the English default
+    assert all("{hours}" not in v["text"] and "{reply_date}" in v["text"] for v in variants)
