@@ -200,7 +200,9 @@ def checked_line(calls: Sequence[Call], language: str, domain: Domain) -> str:
     if not calls:
         return ""
     oldest = min(checked_on(call) for call in calls)
-    return render(domain, "utter_frag_card_checked", language, date=date(oldest, language))
+    line = render(domain, "utter_frag_card_checked", language, date=date(oldest, language))
+    # Dates that end in a period (Croatian "24. studenoga 2026.") before the sentence's own.
+    return line.replace("..", ".")
 
 
 def call_card(call: Call, kb: KnowledgeBase, language: str, domain: Domain, today: dt.date) -> Card:
