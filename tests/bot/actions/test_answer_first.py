@@ -217,3 +217,10 @@ def test_a_project_brief_goes_to_the_finder_with_its_answers(kb, domain, dispatc
 def test_the_find_funding_button_opens_the_finder(kb, domain, dispatcher) -> None:
     events = answer(kb, domain, dispatcher, "/find_funding", "find_funding")
     assert events == [{"event": "followup", "timestamp": None, "name": "funding_form"}]
+
+
+def test_open_calls_in_croatian_say_when_checked_with_one_period(kb, domain, dispatcher) -> None:
+    action = ActionOpenCalls(kb, clock=lambda: dt.date(2026, 9, 1))
+    tracker = make_tracker("otvoreni pozivi?", "ask_open_calls", {"language": "hr"})
+    asyncio.run(action.run(dispatcher, tracker, domain))
+    assert only_text(dispatcher).endswith("Provjereno 23. studenoga 2026.")
