@@ -29,22 +29,30 @@ SIGN_IN = ("POST", "/admin/api/auth/login")
 OPEN_ROUTES = PUBLIC_PAGES | {SIGN_IN}
 
 
-def walk(routes: list) -> Iterator[APIRoute]:  # type: ignore[type-arg]
-    """Every APIRoute, including those of included routers (FastAPI's _IncludedRouter)."""
+def walk(routes: list, prefix: str = "") -> Iterator[tuple[str, APIRoute]]:  # type: ignore[type-arg]
+    """(full path, route) of every APIRoute, through included routers at any depth.
+
+    FastAPI's _IncludedRouter keeps the original router: a router's routes carry its own
+    prefix, but one included into another router lacks the outer router's prefix.
+    """
     for route in routes:
         if isinstance(route, APIRoute):
-            yield route
+            yield prefix + route.path, route
         router = getattr(route, "original_router", None)
         if router is not None:
-            yield from walk(router.routes)
+            for item in router.routes:
+                if isinstance(item, APIRoute):
+                    yield prefix + item.path, item
+                elif getattr(item, "original_router", None) is not None:
+                    yield from walk([item], prefix + router.prefix)
 
 
 def admin_routes() -> list[tuple[str, str]]:
     app = create_app(ChannelSettings())
     return sorted(
-        (method, re.sub(r"\{[^}]+\}", "x", route.path))
-        for route in walk(app.routes)
-        if route.path.startswith("/admin")
+        (method, re.sub(r"\{[^}]+\}", "x", path))
+        for path, route in walk(app.routes)
+        if path.startswith("/admin")
         for method in route.methods
     )
 
